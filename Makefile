@@ -1,0 +1,89 @@
+# sgdsweep -- Makefile
+#
+#   make            build build/sgdsweep
+#   make run        install missing packages, build, run the demo
+#   make check      install missing packages, build, run every test suite
+#   make bench      trainer vs PyTorch speed table (bench/)
+#   make check SANITIZE=address,undefined   the same under sanitizers
+#   make install PREFIX=/opt/sgdsweep
+#
+# User settings (CFLAGS, LDFLAGS add to ours) -----------------------------
+PREFIX   ?= /usr/local
+CC       ?= cc
+OPT      ?= -O3 -march=x86-64-v2
+SANITIZE ?=
+BUILD    ?= build$(if $(SANITIZE),-san)
+PYTHON   ?= /usr/bin/python3
+
+# ---------------------------------------------------------------------------
+PKGS     := openblas gsl hdf5-serial yaml-0.1
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# gsl.pc adds GSL's reference CBLAS; OpenBLAS provides the CBLAS symbols.
+PKG_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all -g)
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -DH5_USE_110_API -Wall -Wextra -Wshadow \
+  -Wno-unused-parameter -g $(OPT) -ffp-contract=off -Iinclude $(PKG_CFLAGS) $(SAN_FLAGS) \
+  -DSGD_VERSION='"$(VERSION)"' -DSGD_GIT='"$(GIT)"' -MMD -MP $(CFLAGS)
+ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lm
+
+# The numeric core is compiled twice, for float (f32) and double (f64).
+CORE   := mlp optim train_core
+PLAIN  := $(filter-out main $(CORE),$(basename $(notdir $(wildcard src/*.c))))
+OBJS   := $(PLAIN:%=$(BUILD)/%.o) $(CORE:%=$(BUILD)/f32/%.o) $(CORE:%=$(BUILD)/f64/%.o)
+LIB    := $(BUILD)/libsgdsweep.a
+BIN    := $(BUILD)/sgdsweep
+TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+
+.PHONY: all deps run check test bench install clean
+all: $(BIN)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/f32/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/f64/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -DSGD_F64 -c $< -o $@
+$(LIB): $(OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(BIN): $(BUILD)/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+# tests see the numeric core in double precision (-DSGD_F64)
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DSGD_F64 -Itests $< -o $@ $(ALL_LDFLAGS) $(LIB) $(LIBS) $(CHECK_LIBS)
+$(BUILD):
+	mkdir -p $(BUILD)/f32 $(BUILD)/f64 $(BUILD)/tests
+
+deps:
+	@scripts/deps.sh build test
+
+run: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	$(BIN) train --data teacher --width 256 --depth 2 --steps 4000 --lr 0.05 --curve -
+
+check test: deps
+	@$(MAKE) --no-print-directory $(BIN) $(TESTS)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh
+
+bench:
+	@scripts/deps.sh build bench
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_step
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) bench/run.sh
+
+$(BUILD)/bench_step: bench/bench_step.c $(LIB) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(LIB) $(LIBS)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sgdsweep
+
+clean:
+	rm -rf build build-san
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d)

@@ -1,0 +1,59 @@
+/* mlp.h -- forward and backward passes of the network in arch.h, and the
+ * losses. Compiled once per precision (real.h); include real.h first.
+ *
+ * Losses, per example i with outputs f_i in R^k (docs/LOSSES.md):
+ *   mse      l_i = 1/2 sum_j (f_ij - y_ij)^2     (y one-hot for labels)
+ *   ce       l_i = log sum_j exp(f_ij) - f_i,c
+ *   hinge    l_i = max(0, 1 - m_i),   m_i = f_i,c - max_{j != c} f_ij
+ *   sqhinge  l_i = max(0, 1 - m_i)^2
+ * and L = (1/n) sum_i l_i. */
+#ifndef SGD_MLP_H
+#define SGD_MLP_H
+
+#include "arch.h"
+#include <gsl/gsl_rng.h>
+#include "real.h"
+
+/* Caller-owned workspace for up to `cap` rows: activations of every layer
+ * and the backward buffers. Sized once per run; nothing in the passes
+ * allocates. */
+typedef struct {
+    int cap, nl;
+    real **z, **h;      /* z[l]: [cap x fan_out_l]; h[l]: input of layer l (h[0] set by forward) */
+    real *dz, *dh, *dh2; /* [cap x maxw] backward buffers */
+    real *block;
+} mlp_ws;
+
+mlp_ws *mlp_ws_alloc(const arch *a, int cap);
+void mlp_ws_free(mlp_ws *w);
+
+/* Draw initial parameters into theta[n_params] from r (arch.h: Init). */
+
+void mlp_init_params(const arch *a, int zero_last, real *theta, gsl_rng *r);
+
+/* Forward n <= cap rows of x [n x d]; the output is ws->z[nl-1] [n x k]. */
+void mlp_forward(const arch *a, const real *theta, mlp_ws *ws, const real *x, int n);
+
+/* Loss over n rows of the outputs f [n x k] against labels c[n] (or targets
+ * y [n x k] when c is NULL). Returns sum_i l_i; adds the number of correct
+ * argmax predictions to *correct (when c != NULL). If df != NULL, writes
+ * scale * dl_i/df_i into df [n x k]. */
+double mlp_loss(const arch *a, const real *f, int n, const int *c, const real *y, real scale, real *df,
+                long *correct);
+
+/* Backward pass after mlp_forward on the same rows, from ws->dz holding
+ * dL/df [n x k]. Writes (acc = 0) or adds (acc = 1) dL/dtheta into grad; the
+ * frozen part (theta < first_trainable) is not touched. */
+void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *grad, int acc);
+
+/* Mean loss (and gradient, if grad != NULL) over n rows of (x, c | y), in
+ * chunks of ws->cap rows. Returns the mean loss; *acc gets the accuracy
+ * (NaN for regression). */
+double mlp_loss_grad(const arch *a, const real *theta, mlp_ws *ws, const real *x, const int *c, const real *y,
+                     long n, real *grad, double *acc);
+
+/* Euclidean norm of v[n] and distance |u - v|, accumulated in double. */
+double vec_norm(const real *v, size_t n);
+double vec_dist(const real *u, const real *v, size_t n);
+
+#endif

@@ -1,0 +1,118 @@
+/* train.h -- train one network: settings in, metrics and curves out.
+ *
+ * Two levels:
+ *   trainer_*   a stepper over one network (alloc / step / evaluate / free);
+ *               the precision (cfg.precision) is chosen at trainer_alloc.
+ *   train_run   the driver: budget, learning-rate schedule, checkpoints,
+ *               hitting times, divergence, final metrics (docs/METRICS.md).
+ * Nothing in trainer_step allocates. */
+#ifndef SGD_TRAIN_H
+#define SGD_TRAIN_H
+
+#include <stddef.h>
+#include "cfg.h"
+#include "data.h"
+#include "err.h"
+
+enum { RUN_DONE = 1, RUN_DIVERGED = 2 };
+enum { SET_TRAIN = 0, SET_TEST = 1 };
+enum { PARAMS_INIT = 0, PARAMS_NOW = 1 };
+
+typedef struct {
+    int status;                    /* RUN_DONE or RUN_DIVERGED */
+    long steps, examples;          /* optimiser steps taken, examples seen */
+    long diverged_step;            /* step at which divergence was detected, -1 if not */
+    double train_loss, train_acc, test_loss, test_acc; /* final (NaN if not finite) */
+    double min_train_loss;         /* over every full train-set evaluation */
+    long min_train_loss_step;
+    long hit_loss_step;            /* first evaluated step with train loss < target_loss; -1: never */
+    long hit_acc_step;             /* first evaluated step with train accuracy 1; -1: never */
+    double grad_norm;              /* |dL/dtheta| over the train set, at the end (trained part) */
+    double param_norm, dist_init;  /* |theta|, |theta - theta0| (trained part) */
+    double wall_time;              /* seconds, train_run only */
+    long n_perturb;                /* perturbations made by pgd */
+    double final_lr;
+    long eval_every;               /* resolution of the hitting steps */
+    /* learning curve: n_ckpt points */
+    int n_ckpt;
+    long *ckpt_step;
+    double *ckpt_train_loss, *ckpt_train_acc, *ckpt_test_loss, *ckpt_test_acc, *ckpt_lr;
+    /* parameters (filled when train_run is asked to keep them) */
+    size_t n_params;
+    double *theta0, *theta;
+} result;
+
+/* metric table, for printing and (later) result files */
+typedef enum { MET_LONG, MET_REAL, MET_STATUS } met_type;
+typedef struct {
+    const char *name;
+    met_type type;
+    size_t offset;
+    const char *help;
+} met_field;
+extern const met_field met_fields[];
+extern const int met_nfields;
+
+void result_destroy(result *r);
+
+/* ---- stepper -------------------------------------------------------------- */
+typedef struct trainer trainer;
+
+/* Build the network, its workspace and optimiser for dataset ds; initialise
+ * the parameters from cfg_init_seed(s). */
+trainer *trainer_alloc(const cfg *s, const dataset *ds, sgd_err *e);
+void trainer_free(trainer *t);
+
+/* One optimiser step at learning rate lr. Returns the minibatch loss at the
+ * parameters before the update (for full-batch methods: the train loss) and
+ * sets *acc to that batch's accuracy (NaN for regression). */
+double trainer_step(trainer *t, double lr, double *acc);
+
+/* Loss and accuracy over the whole train or test set (SET_*). */
+void trainer_evaluate(trainer *t, int set, double *loss, double *acc);
+
+/* |grad of the train loss| (trained part), |theta|, |theta - theta0|. */
+double trainer_grad_norm(trainer *t);
+void trainer_norms(trainer *t, double *param_norm, double *dist_init);
+
+/* Copy the initial (PARAMS_INIT) or current parameters into out[n] as double,
+ * or set the current parameters from in[n]. */
+size_t trainer_n_params(const trainer *t);
+void trainer_get_params(const trainer *t, int which, double *out);
+void trainer_set_params(trainer *t, const double *in);
+long trainer_perturbations(const trainer *t);
+long trainer_examples(const trainer *t);
+
+/* ---- driver ------------------------------------------------------------- */
+
+/* Resolved budget in steps (steps, epochs or sde_time; 1000 if none given). */
+long train_budget(const cfg *s, int n_train);
+
+/* Learning rate at step t of T (warm-up, then the schedule). */
+double train_lr(const cfg *s, long t, long T);
+
+/* Checkpoint steps for a run of T steps: writes at most s->checkpoints
+ * strictly increasing steps, the first 0 and the last T; returns the count. */
+int train_checkpoints(const cfg *s, long T, long *out);
+
+/* Train the network cfg s describes on ds; fill r. keep_params: also fill
+ * r->theta0 / r->theta. Divergence is a result (r->status), not an error. */
+int train_run(const cfg *s, const dataset *ds, int keep_params, result *r, sgd_err *e);
+
+/* ---- per-precision implementations (train_core.c) ------------------------ */
+typedef struct trainer_ops {
+    void *(*alloc)(const cfg *s, const dataset *ds, sgd_err *e);
+    void (*free)(void *impl);
+    double (*step)(void *impl, double lr, double *acc);
+    void (*evaluate)(void *impl, int set, double *loss, double *acc);
+    double (*grad_norm)(void *impl);
+    void (*norms)(void *impl, double *param_norm, double *dist_init);
+    size_t (*n_params)(const void *impl);
+    void (*get_params)(const void *impl, int which, double *out);
+    void (*set_params)(void *impl, const double *in);
+    long (*perturbations)(const void *impl);
+    long (*examples)(const void *impl);
+} trainer_ops;
+extern const trainer_ops trainer_ops_f32, trainer_ops_f64;
+
+#endif

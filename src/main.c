@@ -1,0 +1,257 @@
+/* main.c -- the sgdsweep command line.
+ *
+ *   sgdsweep train [--setting value ...] [--curve FILE|-] [--save FILE]
+ *   sgdsweep --version | --help
+ * Exit codes: docs/CLI.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cfg.h"
+#include "data.h"
+#include "save.h"
+#include "train.h"
+
+static const char *prog = "sgdsweep";
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "%s: %s\n", prog, msg);
+    return SGD_EUSAGE;
+}
+
+static void print_version(void)
+{
+    printf("sgdsweep %s (git %s)\n", SGD_VERSION, SGD_GIT);
+}
+
+static void print_help(void)
+{
+    printf("usage: sgdsweep train [--SETTING VALUE ...] [--curve FILE|-] [--save FILE [--force]] [--quiet]\n"
+           "       sgdsweep --version | --help\n\n"
+           "train: trains one network and prints its metrics (key<TAB>value).\n"
+           "  --curve FILE   write the learning curve as TSV ('-' = stdout, after the metrics)\n"
+           "  --save FILE    write data, initial/final parameters, settings, metrics (HDF5, docs/SAVE.md)\n"
+           "  --force        let --save replace an existing file\n"
+           "  --quiet        print nothing but errors (and the curve, if to stdout)\n\n"
+           "Settings (--name VALUE or --name=VALUE; booleans also as a bare --name):\n");
+    const char *group = "";
+    for (int i = 0; i < cfg_nfields; i++) {
+        const cfg_field *f = &cfg_fields[i];
+        if (strcmp(group, f->group) != 0)
+            printf("  [%s]\n", group = f->group);
+        char name[64], accepted[200] = "";
+        snprintf(name, sizeof name, "%s", f->name);
+        for (char *p = name; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        if (f->type == CFG_ENUM) {
+            for (int j = 0; f->choices[j]; j++) {
+                size_t l = strlen(accepted);
+                snprintf(accepted + l, sizeof accepted - l, "%s%s", j ? "|" : "", f->choices[j]);
+            }
+        } else if (f->type == CFG_BOOL) {
+            snprintf(accepted, sizeof accepted, "bool");
+        } else if (f->type == CFG_STR) {
+            snprintf(accepted, sizeof accepted, "%s", f->unit);
+        } else {
+            snprintf(accepted, sizeof accepted, "%s%s", f->type == CFG_REAL ? "real" : "int",
+                     *f->unit ? "" : "");
+            if (*f->unit) {
+                size_t l = strlen(accepted);
+                snprintf(accepted + l, sizeof accepted - l, ", %s", f->unit);
+            }
+        }
+        printf("  --%-16s %-30s %s [default %s]\n", name, accepted, f->help, *f->defval ? f->defval : "none");
+    }
+}
+
+/* closest known setting name, for "did you mean" */
+static const char *suggest(const char *name)
+{
+    const char *best = NULL;
+    int bestd = 4;
+    for (int i = 0; i < cfg_nfields; i++) {
+        const char *a = name, *b = cfg_fields[i].name;
+        int la = (int)strlen(a), lb = (int)strlen(b);
+        if (la > 40 || lb > 40)
+            continue;
+        int dp[41][41];
+        for (int x = 0; x <= la; x++)
+            dp[x][0] = x;
+        for (int y = 0; y <= lb; y++)
+            dp[0][y] = y;
+        for (int x = 1; x <= la; x++)
+            for (int y = 1; y <= lb; y++) {
+                int ca = a[x - 1] == '-' ? '_' : a[x - 1];
+                int v = dp[x - 1][y - 1] + (ca != b[y - 1]);
+                if (dp[x - 1][y] + 1 < v)
+                    v = dp[x - 1][y] + 1;
+                if (dp[x][y - 1] + 1 < v)
+                    v = dp[x][y - 1] + 1;
+                dp[x][y] = v;
+            }
+        if (dp[la][lb] < bestd)
+            bestd = dp[la][lb], best = b;
+    }
+    return best;
+}
+
+typedef struct {
+    const char *curve, *save;
+    int force, quiet;
+} train_opts;
+
+static int parse_train(int argc, char **argv, cfg *s, train_opts *o, sgd_err *e)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0 || !arg[2])
+            return sgd_fail(e, SGD_EUSAGE, "train: unexpected argument '%s' (settings are --name value)", arg);
+        char name[128];
+        const char *val = NULL, *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        if (len >= sizeof name)
+            return sgd_fail(e, SGD_EUSAGE, "train: unknown option '%.40s...'", arg);
+        memcpy(name, arg + 2, len);
+        name[len] = 0;
+        if (eq)
+            val = eq + 1;
+        if (!strcmp(name, "force") || !strcmp(name, "quiet")) {
+            if (val)
+                return sgd_fail(e, SGD_EUSAGE, "--%s: takes no value", name);
+            *(!strcmp(name, "force") ? &o->force : &o->quiet) = 1;
+            continue;
+        }
+        if (!strcmp(name, "help")) {
+            print_help();
+            exit(0);
+        }
+        const cfg_field *f = cfg_find(name);
+        int is_out = !strcmp(name, "curve") || !strcmp(name, "save");
+        if (!f && !is_out) {
+            const char *sg = suggest(name);
+            if (sg)
+                return sgd_fail(e, SGD_EUSAGE, "unknown option '--%s' (did you mean --%s? see sgdsweep train --help)",
+                                name, sg);
+            return sgd_fail(e, SGD_EUSAGE, "unknown option '--%s' (see sgdsweep train --help)", name);
+        }
+        if (!val) {
+            if (f && f->type == CFG_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+                val = "true";
+            } else if (i + 1 >= argc) {
+                return sgd_fail(e, SGD_EUSAGE, "option --%s needs a value", name);
+            } else {
+                val = argv[++i];
+            }
+        }
+        if (is_out) {
+            if (!*val)
+                return sgd_fail(e, SGD_EUSAGE, "--%s: empty file name", name);
+            *(!strcmp(name, "curve") ? &o->curve : &o->save) = val;
+            continue;
+        }
+        char who[160];
+        snprintf(who, sizeof who, "--%s", name);
+        if (cfg_set(s, f, val, who, e))
+            return e->code;
+    }
+    if (o->force && !o->save)
+        return sgd_fail(e, SGD_EUSAGE, "--force: only meaningful with --save");
+    return cfg_validate(s, "", e);
+}
+
+static void print_value(FILE *fp, double v)
+{
+    if (isnan(v))
+        fprintf(fp, "nan");
+    else
+        fprintf(fp, "%.9g", v);
+}
+
+static int write_curve(const char *path, const result *r, sgd_err *e)
+{
+    FILE *fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!fp)
+        return sgd_fail(e, SGD_EIO, "--curve %s: cannot open for writing", path);
+    fprintf(fp, "step\tlr\ttrain_loss\ttrain_acc\ttest_loss\ttest_acc\n");
+    for (int i = 0; i < r->n_ckpt; i++) {
+        fprintf(fp, "%ld", r->ckpt_step[i]);
+        const double v[5] = {r->ckpt_lr[i], r->ckpt_train_loss[i], r->ckpt_train_acc[i], r->ckpt_test_loss[i],
+                             r->ckpt_test_acc[i]};
+        for (int j = 0; j < 5; j++) {
+            fputc('\t', fp);
+            print_value(fp, v[j]);
+        }
+        fputc('\n', fp);
+    }
+    if (fp != stdout && fclose(fp) != 0)
+        return sgd_fail(e, SGD_EIO, "--curve %s: write failed", path);
+    return 0;
+}
+
+static int cmd_train(int argc, char **argv, const char *cmdline)
+{
+    cfg s;
+    cfg_defaults(&s);
+    train_opts o = {0};
+    sgd_err e = {0};
+    dataset *ds = NULL;
+    result r = {0};
+    int rc = parse_train(argc, argv, &s, &o, &e);
+    if (!rc)
+        rc = data_make(&s, &ds, &e);
+    if (!rc)
+        rc = train_run(&s, ds, o.save != NULL, &r, &e);
+    if (!rc && !o.quiet) {
+        printf("n_params\t%zu\n", r.n_params);
+        for (int i = 0; i < met_nfields; i++) {
+            const met_field *m = &met_fields[i];
+            const void *p = (const char *)&r + m->offset;
+            printf("%s\t", m->name);
+            if (m->type == MET_STATUS)
+                printf("%s", *(const int *)p == RUN_DIVERGED ? "diverged" : "done");
+            else if (m->type == MET_LONG)
+                printf("%ld", *(const long *)p);
+            else
+                print_value(stdout, *(const double *)p);
+            putchar('\n');
+        }
+    }
+    if (!rc && o.curve)
+        rc = write_curve(o.curve, &r, &e);
+    if (!rc && o.save)
+        rc = save_run(o.save, o.force, &s, ds, &r, cmdline, &e);
+    if (rc)
+        fprintf(stderr, "%s: %s\n", prog, e.msg[0] ? e.msg : "error");
+    result_destroy(&r);
+    data_free(ds);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help();
+        return SGD_EUSAGE;
+    }
+    char cmdline[4096] = "";
+    for (int i = 0; i < argc; i++) {
+        size_t l = strlen(cmdline);
+        snprintf(cmdline + l, sizeof cmdline - l, "%s%s", i ? " " : "", argv[i]);
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        print_version();
+        return 0;
+    }
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        print_help();
+        return 0;
+    }
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc - 2, argv + 2, cmdline);
+    char msg[300];
+    snprintf(msg, sizeof msg, "unknown command '%.200s' (accepted: train, --version, --help)", cmd);
+    return usage_error(msg);
+}

@@ -1,0 +1,291 @@
+/* mlp.c -- forward/backward passes and losses (see mlp.h, arch.h).
+ * Compiled twice: real = float and real = double (real.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include "mlp.h"
+
+/* ---- activations ---------------------------------------------------- */
+
+static inline real act_f(int act, real z, real beta)
+{
+    switch (act) {
+    case ACT_RELU: return z > 0 ? z : 0;
+    case ACT_TANH: return R_TANH(z);
+    case ACT_SIGMOID: return z >= 0 ? 1 / (1 + R_EXP(-z)) : R_EXP(z) / (1 + R_EXP(z));
+    case ACT_SOFTPLUS: {
+        real bz = beta * z; /* log(1+e^bz)/beta, without overflow */
+        return (bz > 0 ? bz + R_LOG1P(R_EXP(-bz)) : R_LOG1P(R_EXP(bz))) / beta;
+    }
+    case ACT_ERF: return R_ERF(z);
+    case ACT_GELU: return z * (real)0.5 * (1 + R_ERF(z * (real)M_SQRT1_2));
+    default: return z;
+    }
+}
+
+static inline real act_df(int act, real z, real beta)
+{
+    switch (act) {
+    case ACT_RELU: return z > 0 ? 1 : 0;
+    case ACT_TANH: { real t = R_TANH(z); return 1 - t * t; }
+    case ACT_SIGMOID: { real s = act_f(ACT_SIGMOID, z, beta); return s * (1 - s); }
+    case ACT_SOFTPLUS: return act_f(ACT_SIGMOID, beta * z, beta);
+    case ACT_ERF: return (real)M_2_SQRTPI * R_EXP(-z * z);
+    case ACT_GELU:
+        return (real)0.5 * (1 + R_ERF(z * (real)M_SQRT1_2)) +
+               z * (real)(0.5 * M_2_SQRTPI * M_SQRT1_2) * R_EXP((real)-0.5 * z * z);
+    default: return 1;
+    }
+}
+
+/* ---- workspace ---------------------------------------------------------- */
+
+mlp_ws *mlp_ws_alloc(const arch *a, int cap)
+{
+    mlp_ws *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->cap = cap;
+    w->nl = a->nl;
+    w->z = calloc((size_t)a->nl, sizeof *w->z);
+    w->h = calloc((size_t)a->nl + 1, sizeof *w->h);
+    size_t total = 3 * (size_t)cap * a->maxw;
+    for (int l = 0; l < a->nl; l++)
+        total += 2 * (size_t)cap * a->L[l].fan_out;
+    w->block = malloc(total * sizeof(real));
+    if (!w->z || !w->h || !w->block) {
+        mlp_ws_free(w);
+        return NULL;
+    }
+    real *p = w->block;
+    for (int l = 0; l < a->nl; l++) {
+        w->z[l] = p, p += (size_t)cap * a->L[l].fan_out;
+        w->h[l + 1] = p, p += (size_t)cap * a->L[l].fan_out;
+    }
+    w->dz = p, p += (size_t)cap * a->maxw;
+    w->dh = p, p += (size_t)cap * a->maxw;
+    w->dh2 = p;
+    return w;
+}
+
+void mlp_ws_free(mlp_ws *w)
+{
+    if (!w)
+        return;
+    free(w->block);
+    free(w->z);
+    free(w->h);
+    free(w);
+}
+
+void mlp_init_params(const arch *a, int zero_last, real *theta, gsl_rng *r)
+{
+    memset(theta, 0, a->n_params * sizeof *theta);
+    for (int l = 0; l < a->nl; l++) {
+        const arch_layer *L = &a->L[l];
+        if (zero_last && l == a->nl - 1)
+            continue;
+        size_t nw = (size_t)L->fan_in * L->fan_out;
+        for (size_t i = 0; i < nw; i++)
+            theta[L->w + i] = (real)gsl_ran_gaussian_ziggurat(r, L->wstd);
+    }
+}
+
+/* ---- passes ------------------------------------------------------------- */
+
+void mlp_forward(const arch *a, const real *theta, mlp_ws *ws, const real *x, int n)
+{
+    ws->h[0] = (real *)x;
+    for (int l = 0; l < a->nl; l++) {
+        const arch_layer *L = &a->L[l];
+        const int in = L->fan_in, out = L->fan_out;
+        real *z = ws->z[l], *hin = ws->h[l], *hout = ws->h[l + 1];
+        /* z [n x out] = wmul * hin [n x in] . W^T, W [out x in] */
+        R_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, (real)L->wmul, hin, in, theta + L->w, in, 0,
+               z, out);
+        if (a->bias) {
+            const real *b = theta + L->b;
+            for (int i = 0; i < n; i++) {
+                real *zi = z + (size_t)i * out;
+                for (int j = 0; j < out; j++)
+                    zi[j] += b[j];
+            }
+        }
+        if (l == a->nl - 1)
+            break; /* output f = z */
+        const size_t m = (size_t)n * out;
+        const real beta = (real)a->beta;
+        switch (L->residual) {
+        case RES_LINEAR:
+            for (size_t i = 0; i < m; i++)
+                hout[i] = hin[i] + z[i];
+            break;
+        case RES_STANDARD:
+            for (size_t i = 0; i < m; i++)
+                hout[i] = hin[i] + act_f(L->act, z[i], beta);
+            break;
+        default:
+            if (L->act == ACT_RELU)
+                for (size_t i = 0; i < m; i++)
+                    hout[i] = z[i] > 0 ? z[i] : 0;
+            else
+                for (size_t i = 0; i < m; i++)
+                    hout[i] = act_f(L->act, z[i], beta);
+        }
+    }
+}
+
+double mlp_loss(const arch *a, const real *f, int n, const int *c, const real *y, real scale, real *df,
+                long *correct)
+{
+    const int k = a->k;
+    double total = 0;
+    long right = 0;
+    for (int i = 0; i < n; i++) {
+        const real *fi = f + (size_t)i * k;
+        real *di = df ? df + (size_t)i * k : NULL;
+        if (c) {
+            const int ci = c[i];
+            int arg = 0;
+            for (int j = 1; j < k; j++)
+                if (fi[j] > fi[arg])
+                    arg = j;
+            right += arg == ci;
+            if (a->loss == LOSS_CE) {
+                real mx = fi[arg], s = 0;
+                for (int j = 0; j < k; j++)
+                    s += R_EXP(fi[j] - mx);
+                total += (double)(mx + R_LOG(s) - fi[ci]);
+                if (di) {
+                    for (int j = 0; j < k; j++)
+                        di[j] = scale * R_EXP(fi[j] - mx) / s;
+                    di[ci] -= scale;
+                }
+            } else if (a->loss == LOSS_MSE) {
+                double li = 0;
+                for (int j = 0; j < k; j++) {
+                    real r = fi[j] - (j == ci);
+                    li += (double)r * r;
+                    if (di)
+                        di[j] = scale * r;
+                }
+                total += 0.5 * li;
+            } else { /* hinge, squared hinge: margin against the best other class */
+                int other = ci == 0 ? 1 : 0;
+                for (int j = 0; j < k; j++)
+                    if (j != ci && fi[j] > fi[other])
+                        other = j;
+                real gap = 1 - (fi[ci] - fi[other]);
+                if (di)
+                    memset(di, 0, (size_t)k * sizeof *di);
+                if (gap > 0) {
+                    real g = a->loss == LOSS_HINGE ? 1 : 2 * gap;
+                    total += a->loss == LOSS_HINGE ? (double)gap : (double)gap * gap;
+                    if (di) {
+                        di[ci] = -scale * g;
+                        di[other] = scale * g;
+                    }
+                }
+            }
+        } else { /* regression: mse only (cfg_validate) */
+            const real *yi = y + (size_t)i * k;
+            double li = 0;
+            for (int j = 0; j < k; j++) {
+                real r = fi[j] - yi[j];
+                li += (double)r * r;
+                if (di)
+                    di[j] = scale * r;
+            }
+            total += 0.5 * li;
+        }
+    }
+    if (correct)
+        *correct += right;
+    return total;
+}
+
+void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *grad, int acc)
+{
+    real *dz = ws->dz, *dhout = ws->dh, *dhin = ws->dh2;
+    const real beta = (real)a->beta;
+    for (int l = a->nl - 1; l >= 0; l--) {
+        const arch_layer *L = &a->L[l];
+        const int in = L->fan_in, out = L->fan_out;
+        const real *hin = ws->h[l];
+        /* dW [out x in] (+)= wmul * dz^T [out x n] . hin [n x in] */
+        R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, hin, in,
+               acc ? 1 : 0, grad + L->w, in);
+        if (a->bias) {
+            real *db = grad + L->b;
+            if (!acc)
+                memset(db, 0, (size_t)out * sizeof *db);
+            for (int i = 0; i < n; i++) {
+                const real *di = dz + (size_t)i * out;
+                for (int j = 0; j < out; j++)
+                    db[j] += di[j];
+            }
+        }
+        if (l == 0 || a->first_trainable > 0)
+            break; /* nothing below is trained */
+        /* dhin [n x in] = wmul * dz [n x out] . W [out x in] (+ dhout through the skip) */
+        const size_t m = (size_t)n * in;
+        if (L->residual != RES_NONE)
+            memcpy(dhin, dhout, m * sizeof *dhin);
+        R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, dz, out, theta + L->w, in,
+               L->residual != RES_NONE ? 1 : 0, dhin, in);
+        /* dz of layer l-1 = dhin * act'(z_{l-1}) */
+        const arch_layer *P = &a->L[l - 1];
+        const real *zp = ws->z[l - 1];
+        if (P->residual == RES_LINEAR || P->act == ACT_IDENTITY)
+            memcpy(dz, dhin, m * sizeof *dz);
+        else if (P->act == ACT_RELU)
+            for (size_t i = 0; i < m; i++)
+                dz[i] = zp[i] > 0 ? dhin[i] : 0;
+        else
+            for (size_t i = 0; i < m; i++)
+                dz[i] = dhin[i] * act_df(P->act, zp[i], beta);
+        real *t = dhout;
+        dhout = dhin;
+        dhin = t;
+    }
+}
+
+double mlp_loss_grad(const arch *a, const real *theta, mlp_ws *ws, const real *x, const int *c, const real *y,
+                     long n, real *grad, double *acc)
+{
+    double total = 0;
+    long right = 0;
+    const real scale = (real)(1.0 / (double)n);
+    for (long s = 0; s < n; s += ws->cap) {
+        int m = (int)(n - s < ws->cap ? n - s : ws->cap);
+        const real *xs = x + (size_t)s * a->d;
+        mlp_forward(a, theta, ws, xs, m);
+        total += mlp_loss(a, ws->z[a->nl - 1], m, c ? c + s : NULL, y ? y + (size_t)s * a->k : NULL, scale,
+                          grad ? ws->dz : NULL, &right);
+        if (grad)
+            mlp_backward(a, theta, ws, m, grad, s > 0);
+    }
+    if (acc)
+        *acc = c ? (double)right / (double)n : NAN;
+    return total / (double)n;
+}
+
+double vec_norm(const real *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)v[i] * v[i];
+    return sqrt(s);
+}
+
+double vec_dist(const real *u, const real *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)u[i] - v[i];
+        s += d * d;
+    }
+    return sqrt(s);
+}
