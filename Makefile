@@ -67,9 +67,15 @@ run: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	$(BIN) train --data teacher --width 256 --depth 2 --steps 4000 --lr 0.05 --curve -
 
+# make check also runs every suite again under the sanitizers in CHECK_SAN
+# (empty: skip); with SANITIZE set, only that build is tested.
+CHECK_SAN ?= address,undefined
+SAN_BUILD := $(if $(SANITIZE),,$(if $(CHECK_SAN),build-san))
 check test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TESTS)
-	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh
+	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory SANITIZE=$(CHECK_SAN) BUILD=$(SAN_BUILD) \
+	    $(SAN_BUILD)/sgdsweep $(TESTS:$(BUILD)/%=$(SAN_BUILD)/%))
+	@BUILDS="$(BUILD) $(SAN_BUILD)" PYTHON=$(PYTHON) tests/run.sh
 
 bench:
 	@scripts/deps.sh build bench

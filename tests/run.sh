@@ -4,12 +4,15 @@
 # tests/*_test.sh (each prints "NAME: P passed, F failed").
 set -u
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-export SGDSWEEP=${SGDSWEEP:-$PWD/$BUILD/sgdsweep} PYTHON=${PYTHON:-/usr/bin/python3}
+# BUILDS: build directories to test, e.g. "build build-san" (sanitizers)
+BUILDS=${BUILDS:-${BUILD:-build}}
+export PYTHON=${PYTHON:-/usr/bin/python3}
 pass=0 fail=0 log=$(mktemp)
-for t in "$BUILD"/tests/test_* tests/*_test.sh; do
+for b in $BUILDS; do
+for t in "$b"/tests/test_* tests/*_test.sh; do
     [ -x "$t" ] || continue
-    echo "== $t"
+    export SGDSWEEP=$PWD/$b/sgdsweep
+    echo "== $t (binary $b/sgdsweep)"
     start=$(date +%s)
     "$t" >"$log" 2>&1
     rc=$?
@@ -25,6 +28,7 @@ for t in "$BUILD"/tests/test_* tests/*_test.sh; do
     [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
     pass=$((pass + p)) fail=$((fail + f))
     echo "   ($(( $(date +%s) - start )) s, exit $rc)"
+done
 done
 rm -f "$log"
 echo "$pass passed, $fail failed"
