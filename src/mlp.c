@@ -40,6 +40,40 @@ static inline real act_df(int act, real z, real beta)
     }
 }
 
+/* ---- elementwise kernels (restrict: no aliasing, so they vectorise) ------ */
+
+static void relu_fwd(real *restrict h, const real *restrict z, size_t m)
+{
+    for (size_t i = 0; i < m; i++)
+        h[i] = z[i] > 0 ? z[i] : 0;
+}
+
+static void relu_bwd(real *restrict dz, const real *restrict dh, const real *restrict z, size_t m)
+{
+    for (size_t i = 0; i < m; i++) {
+        const real g = dh[i]; /* loaded unconditionally: lets the select vectorise */
+        dz[i] = z[i] > 0 ? g : 0;
+    }
+}
+
+/* z [n x out] += b, row by row */
+static void add_bias(real *restrict z, const real *restrict b, int n, int out)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < out; j++)
+            z[(size_t)i * out + j] += b[j];
+}
+
+/* db [out] (+)= column sums of dz [n x out], rows in order */
+static void col_sums(real *restrict db, const real *restrict dz, int n, int out, int acc)
+{
+    if (!acc)
+        memset(db, 0, (size_t)out * sizeof *db);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < out; j++)
+            db[j] += dz[(size_t)i * out + j];
+}
+
 /* ---- workspace ---------------------------------------------------------- */
 
 mlp_ws *mlp_ws_alloc(const arch *a, int cap)
@@ -105,14 +139,8 @@ void mlp_forward(const arch *a, const real *theta, mlp_ws *ws, const real *x, in
         /* z [n x out] = wmul * hin [n x in] . W^T, W [out x in] */
         R_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, (real)L->wmul, hin, in, theta + L->w, in, 0,
                z, out);
-        if (a->bias) {
-            const real *b = theta + L->b;
-            for (int i = 0; i < n; i++) {
-                real *zi = z + (size_t)i * out;
-                for (int j = 0; j < out; j++)
-                    zi[j] += b[j];
-            }
-        }
+        if (a->bias)
+            add_bias(z, theta + L->b, n, out);
         if (l == a->nl - 1)
             break; /* output f = z */
         const size_t m = (size_t)n * out;
@@ -128,8 +156,7 @@ void mlp_forward(const arch *a, const real *theta, mlp_ws *ws, const real *x, in
             break;
         default:
             if (L->act == ACT_RELU)
-                for (size_t i = 0; i < m; i++)
-                    hout[i] = z[i] > 0 ? z[i] : 0;
+                relu_fwd(hout, z, m);
             else
                 for (size_t i = 0; i < m; i++)
                     hout[i] = act_f(L->act, z[i], beta);
@@ -217,16 +244,8 @@ void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *gra
         /* dW [out x in] (+)= wmul * dz^T [out x n] . hin [n x in] */
         R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, hin, in,
                acc ? 1 : 0, grad + L->w, in);
-        if (a->bias) {
-            real *db = grad + L->b;
-            if (!acc)
-                memset(db, 0, (size_t)out * sizeof *db);
-            for (int i = 0; i < n; i++) {
-                const real *di = dz + (size_t)i * out;
-                for (int j = 0; j < out; j++)
-                    db[j] += di[j];
-            }
-        }
+        if (a->bias)
+            col_sums(grad + L->b, dz, n, out, acc);
         if (l == 0 || a->first_trainable > 0)
             break; /* nothing below is trained */
         /* dhin [n x in] = wmul * dz [n x out] . W [out x in] (+ dhout through the skip) */
@@ -241,8 +260,7 @@ void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *gra
         if (P->residual == RES_LINEAR || P->act == ACT_IDENTITY)
             memcpy(dz, dhin, m * sizeof *dz);
         else if (P->act == ACT_RELU)
-            for (size_t i = 0; i < m; i++)
-                dz[i] = zp[i] > 0 ? dhin[i] : 0;
+            relu_bwd(dz, dhin, zp, m);
         else
             for (size_t i = 0; i < m; i++)
                 dz[i] = dhin[i] * act_df(P->act, zp[i], beta);
