@@ -182,14 +182,18 @@ double mlp_loss(const arch *a, const real *f, int n, const int *c, const real *y
             right += arg == ci;
             if (a->loss == LOSS_CE) {
                 real mx = fi[arg], s = 0;
-                for (int j = 0; j < k; j++)
-                    s += R_EXP(fi[j] - mx);
-                total += (double)(mx + R_LOG(s) - fi[ci]);
-                if (di) {
+                if (di) { /* one exp per output: keep exp(f - max) in di */
                     for (int j = 0; j < k; j++)
-                        di[j] = scale * R_EXP(fi[j] - mx) / s;
+                        s += di[j] = R_EXP(fi[j] - mx);
+                    const real q = scale / s;
+                    for (int j = 0; j < k; j++)
+                        di[j] *= q;
                     di[ci] -= scale;
+                } else {
+                    for (int j = 0; j < k; j++)
+                        s += R_EXP(fi[j] - mx);
                 }
+                total += (double)(mx + R_LOG(s) - fi[ci]);
             } else if (a->loss == LOSS_MSE) {
                 double li = 0;
                 for (int j = 0; j < k; j++) {
