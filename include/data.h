@@ -38,7 +38,7 @@ typedef struct dataset {
     double *x_train, *x_test;   /* [n x d] */
     int *c_train, *c_test;      /* [n] labels, or NULL for regression */
     double *y_train, *y_test;   /* [n x k] targets, or NULL for classification */
-    int *c_clean;               /* [n_train] teacher labels before label noise (generated sets only) */
+    int *c_clean;               /* [n_train] labels before label noise (classification sets) */
     unsigned char *corrupted;   /* [n_train] 1 where label noise drew the label */
     double *mean, *sd;          /* [d] standardisation applied, or NULL */
     data_gen *gen;              /* NULL for data read from a file */

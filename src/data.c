@@ -33,8 +33,9 @@ struct data_gen {
     /* teacher */
     int width, depth, act;
     double softplus_beta;
-    double *w;                /* W_1 [width x d], W_2..W_depth [width x width], W_out [k x width];
-                               * depth 0: W_out [k x d]. Row-major, one flat buffer. */
+    double *w;                /* W_1 [width x d], W_2..W_depth [width x width], W_out [k x width]
+                               * (depth 0: W_out [k x d]), one flat buffer, each matrix stored
+                               * transposed ([fan_in x fan_out], row-major) for the loop order */
     double *h0, *h1;          /* scratch [max(width, k)]: one row's activations */
     /* mixture */
     double *mu;               /* [k x d] class means */
@@ -101,31 +102,31 @@ void data_free(dataset *ds)
 
 /* ------------------------------------------------------------- generators */
 
-/* Teacher output f(x) in R^k for one input row x [d] into out [k].
- * out must not alias g->h0 / g->h1 unless it is the one not being read. */
+/* Teacher output f(x) in R^k for one input row x [d] into out [k]; out must
+ * not be the scratch buffer read last (h0 for odd depth, h1 for even > 0).
+ * The loops run over outputs innermost (vectorisable), but each output is
+ * still the sum over inputs j = 0, 1, ... in order: the same bits as a naive
+ * dot product. */
 static void teacher_row(data_gen *g, const double *x, double *out)
 {
     const double *in = x, *w = g->w;
     int nin = g->d;
-    for (int l = 0; l < g->depth; l++) {
-        double *h = (l % 2 == 0) ? g->h0 : g->h1;
-        for (int o = 0; o < g->width; o++) {
-            const double *wo = w + (size_t)o * nin;
-            double a = 0;
-            for (int j = 0; j < nin; j++)
-                a += wo[j] * in[j];
-            h[o] = act_apply(g->act, g->softplus_beta, a);
+    for (int l = 0; l <= g->depth; l++) {
+        const int nout = l < g->depth ? g->width : g->k;
+        double *h = l == g->depth ? out : (l % 2 == 0) ? g->h0 : g->h1;
+        for (int o = 0; o < nout; o++)
+            h[o] = 0;
+        for (int j = 0; j < nin; j++) {
+            const double a = in[j], *wj = w + (size_t)j * nout;
+            for (int o = 0; o < nout; o++)
+                h[o] += wj[o] * a;
         }
-        w += (size_t)g->width * nin;
+        if (l < g->depth)
+            for (int o = 0; o < nout; o++)
+                h[o] = act_apply(g->act, g->softplus_beta, h[o]);
+        w += (size_t)nout * nin;
         in = h;
-        nin = g->width;
-    }
-    for (int m = 0; m < g->k; m++) {
-        const double *wm = w + (size_t)m * nin;
-        double a = 0;
-        for (int j = 0; j < nin; j++)
-            a += wm[j] * in[j];
-        out[m] = a;
+        nin = nout;
     }
 }
 
@@ -235,8 +236,10 @@ static int gen_alloc(const cfg *s, gsl_rng *rt, data_gen **out, sgd_err *e)
         for (int l = 0; l <= g->depth; l++) {
             size_t nout = (size_t)(l < g->depth ? g->width : g->k);
             double sigma = 1 / sqrt((double)nin);
-            for (size_t t = 0; t < nout * nin; t++)
-                w[t] = gsl_ran_gaussian_ziggurat(rt, sigma);
+            /* drawn in row-major [nout x nin] order, stored transposed */
+            for (size_t o = 0; o < nout; o++)
+                for (size_t j = 0; j < (size_t)nin; j++)
+                    w[j * nout + o] = gsl_ran_gaussian_ziggurat(rt, sigma);
             w += nout * nin;
             nin = g->width;
         }
@@ -468,6 +471,8 @@ int data_sample(const dataset *ds, gsl_rng *r, int n, double *x, int *c, double 
     if (!ds || !ds->gen || !r || n < 0)
         return 1;
     data_gen *g = ds->gen;
+    if (!x || (g->classification ? !c : !y))
+        return 1;
     gen_fill(g, r, g->classification && g->label_noise > 0 ? r : NULL, n, x, c, y, NULL, NULL);
     if (ds->mean) {
         const int d = ds->d;
