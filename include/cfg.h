@@ -46,7 +46,7 @@ typedef struct cfg {
     int optimizer;
     double lr;
     int batch, sampling;
-    double momentum, weight_decay, temperature;
+    double momentum, weight_decay, langevin_temp;
     double perturb_radius, perturb_gtol;
     int perturb_wait;
     int lr_schedule, warmup;

@@ -79,7 +79,7 @@ const cfg_field cfg_fields[] = {
          "minibatches: uniform with replacement, or per-epoch reshuffling"),
     REAL("momentum", momentum, "0", 0, 0, 1, "optim", "", "heavy-ball momentum mu: v = mu v + g"),
     REAL("weight_decay", weight_decay, "0", 0, 0, BIG, "optim", "", "L2 coefficient: g += wd * theta"),
-    REAL("temperature", temperature, "0", 0, 0, BIG, "optim", "", "langevin: noise sqrt(2 lr T) N(0,I)"),
+    REAL("langevin_temp", langevin_temp, "0", 0, 0, BIG, "optim", "", "langevin: noise sqrt(2 lr T) N(0,I)"),
     REAL("perturb_radius", perturb_radius, "0.01", 0, 1, BIG, "optim", "", "pgd: perturbation ball radius"),
     REAL("perturb_gtol", perturb_gtol, "1e-3", 0, 0, BIG, "optim", "", "pgd: perturb when |grad| <= this"),
     INT("perturb_wait", perturb_wait, "10", 0, INT_MAX, "optim", "steps", "pgd: min steps between perturbations"),
@@ -281,10 +281,10 @@ int cfg_validate(const cfg *s, const char *prefix, sgd_err *e)
     if (s->online && cfg_full_batch(s))
         return sgd_fail(e, SGD_EUSAGE, "%sonline: needs minibatches (optimizer sgd or langevin, not %s)", p,
                         cfg_enum_name("optimizer", s->optimizer));
-    if (s->optimizer == OPT_LANGEVIN && s->temperature <= 0)
-        return sgd_fail(e, SGD_EUSAGE, "%stemperature: langevin needs temperature > 0", p);
-    if (s->optimizer != OPT_LANGEVIN && s->temperature > 0)
-        return sgd_fail(e, SGD_EUSAGE, "%stemperature: only used by optimizer langevin", p);
+    if (s->optimizer == OPT_LANGEVIN && s->langevin_temp <= 0)
+        return sgd_fail(e, SGD_EUSAGE, "%slangevin_temp: optimizer langevin needs langevin_temp > 0", p);
+    if (s->optimizer != OPT_LANGEVIN && s->langevin_temp > 0)
+        return sgd_fail(e, SGD_EUSAGE, "%slangevin_temp: only used by optimizer langevin", p);
     if (s->lr_schedule == SCHED_COSINE && s->lr_min > s->lr)
         return sgd_fail(e, SGD_EUSAGE, "%slr_min: %g is above lr %g", p, s->lr_min, s->lr);
     return 0;

@@ -13,7 +13,7 @@ optim *optim_alloc(const cfg *s, size_t n, size_t lo, gsl_rng *noise)
     o->lo = lo;
     o->momentum = s->momentum;
     o->weight_decay = s->weight_decay;
-    o->temperature = s->optimizer == OPT_LANGEVIN ? s->temperature : 0;
+    o->temperature = s->optimizer == OPT_LANGEVIN ? s->langevin_temp : 0;
     o->noise = noise;
     if (s->momentum > 0 && !(o->v = calloc(n, sizeof *o->v)))
         goto fail;

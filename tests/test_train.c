@@ -176,7 +176,7 @@ START_TEST(test_langevin_stationary_variance)
 {
     cfg s;
     linear_cfg(&s);
-    s.d_in = 1, s.depth = 0, s.bias = 0, s.optimizer = OPT_LANGEVIN, s.temperature = 0.05, s.lr = 0.05;
+    s.d_in = 1, s.depth = 0, s.bias = 0, s.optimizer = OPT_LANGEVIN, s.langevin_temp = 0.05, s.lr = 0.05;
     s.batch = s.n_train; /* full-batch Langevin: exact quadratic */
     dataset *ds = make_data(&s);
     double a = 0;
@@ -196,7 +196,7 @@ START_TEST(test_langevin_stationary_variance)
         }
     }
     double var = sum2 / n - (sum / n) * (sum / n);
-    double expect = s.temperature / (a * (1 - s.lr * a / 2));
+    double expect = s.langevin_temp / (a * (1 - s.lr * a / 2));
     /* correlation time ~ 1/(lr a) steps: about n lr a independent samples */
     double rel_se = sqrt(2.0 / (n * s.lr * a));
     ck_assert_msg(fabs(var / expect - 1) < 5 * rel_se, "variance %g, expected %g (rel se %g)", var, expect, rel_se);
