@@ -29,9 +29,9 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all -g)
 ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -DH5_USE_110_API -Wall -Wextra -Wshadow \
   -Wno-unused-parameter -g $(OPT) -ffp-contract=off -Iinclude $(PKG_CFLAGS) $(SAN_FLAGS) \
-  -DSGD_VERSION='"$(VERSION)"' -DSGD_GIT='"$(GIT)"' -MMD -MP $(CFLAGS)
+  -MMD -MP $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lm
+LIBS := $(PKG_LIBS) -lhdf5_hl -lm
 
 # The numeric core is compiled twice, for float (f32) and double (f64).
 CORE   := mlp optim train_core
@@ -41,11 +41,18 @@ LIB    := $(BUILD)/libsgdsweep.a
 BIN    := $(BUILD)/sgdsweep
 TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
-.PHONY: all deps run check test bench install clean
+.PHONY: all deps run check test bench install clean FORCE
 all: $(BIN)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+# gitversion.h is rewritten only when the version or commit changes
+$(BUILD)/version.o: $(BUILD)/gitversion.h
+$(BUILD)/version.o: ALL_CFLAGS += -I$(BUILD)
+$(BUILD)/gitversion.h: FORCE | $(BUILD)
+	@printf '#define SGD_VERSION "%s"\n#define SGD_GIT "%s"\n' '$(VERSION)' '$(GIT)' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+FORCE:
 $(BUILD)/f32/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/f64/%.o: src/%.c | $(BUILD)

@@ -13,7 +13,9 @@ enum {
     SGD_EDATA = 3,    /* unreadable / malformed data file */
     SGD_EIO = 4,      /* cannot write an output file */
     SGD_ENOMEM = 5,   /* out of memory */
-    SGD_EINTERNAL = 6 /* library failure (BLAS/HDF5/GSL) */
+    SGD_EINTERNAL = 6, /* library failure (BLAS/HDF5/GSL/MPI) */
+    SGD_EABORT = 7,    /* a run abandoned on request (signal); not an exit code */
+    SGD_EINCOMPLETE = 75 /* sweep stopped by a signal: incomplete, resumable (EX_TEMPFAIL) */
 };
 
 typedef struct {

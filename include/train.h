@@ -99,6 +99,14 @@ int train_checkpoints(const cfg *s, long T, long *out);
  * r->theta0 / r->theta. Divergence is a result (r->status), not an error. */
 int train_run(const cfg *s, const dataset *ds, int keep_params, result *r, sgd_err *e);
 
+/* train_run with a hook called between steps (at most about every
+ * `hook_every` seconds, checked with a coarse clock): the sweep engine uses it
+ * to answer MPI messages and to notice signals. A nonzero return from the hook
+ * abandons the run: train_run returns SGD_EABORT and r holds nothing. */
+typedef int (*train_hook)(void *ctx);
+int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r, train_hook hook, void *ctx,
+                     double hook_every, sgd_err *e);
+
 /* ---- per-precision implementations (train_core.c) ------------------------ */
 typedef struct trainer_ops {
     void *(*alloc)(const cfg *s, const dataset *ds, sgd_err *e);

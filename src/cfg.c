@@ -132,8 +132,8 @@ static void choices_text(const cfg_field *f, char *buf, size_t n)
 static int range_fail(const cfg_field *f, const char *text, const char *who, sgd_err *e)
 {
     char lo[32], hi[32];
-    snprintf(lo, sizeof lo, "%g", f->min);
-    snprintf(hi, sizeof hi, "%g", f->max);
+    snprintf(lo, sizeof lo, "%.15g", f->min);
+    snprintf(hi, sizeof hi, "%.15g", f->max);
     if (f->max >= BIG)
         return sgd_fail(e, SGD_EUSAGE, "%s: value '%s' out of range (accepted: %s %s)", who, text,
                         f->min_open ? ">" : ">=", lo);

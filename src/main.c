@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cfg.h"
+#include "version.h"
 #include "data.h"
 #include "save.h"
 #include "train.h"
@@ -22,7 +24,7 @@ static int usage_error(const char *msg)
 
 static void print_version(void)
 {
-    printf("sgdsweep %s (git %s)\n", SGD_VERSION, SGD_GIT);
+    printf("sgdsweep %s (git %s)\n", sgd_version, sgd_git);
 }
 
 static void print_help(void)
@@ -94,7 +96,14 @@ static const char *suggest(const char *name)
         if (dp[la][lb] < bestd)
             bestd = dp[la][lb], best = b;
     }
-    return best;
+    if (!best)
+        return NULL;
+    static char dashed[64]; /* as the CLI spells it */
+    snprintf(dashed, sizeof dashed, "%s", best);
+    for (char *p = dashed; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    return dashed;
 }
 
 typedef struct {
@@ -148,6 +157,8 @@ static int parse_train(int argc, char **argv, cfg *s, train_opts *o, sgd_err *e)
         if (is_out) {
             if (!*val)
                 return sgd_fail(e, SGD_EUSAGE, "--%s: empty file name", name);
+            if (!eq && strncmp(val, "--", 2) == 0)
+                return sgd_fail(e, SGD_EUSAGE, "option --%s needs a file name (got option '%s')", name, val);
             *(!strcmp(name, "curve") ? &o->curve : &o->save) = val;
             continue;
         }
@@ -190,6 +201,33 @@ static int write_curve(const char *path, const result *r, sgd_err *e)
     return 0;
 }
 
+/* directory part of path is writable (before any work is done) */
+static int dir_writable(const char *path)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return access(".", W_OK) == 0;
+    if (slash == dir)
+        slash[1] = 0;
+    else
+        *slash = 0;
+    return access(dir, W_OK) == 0;
+}
+
+/* Refuse outputs that would fail only after training. */
+static int check_outputs(const train_opts *o, sgd_err *e)
+{
+    if (o->save && !o->force && access(o->save, F_OK) == 0)
+        return sgd_fail(e, SGD_EIO, "--save %s: file exists; refusing to overwrite it (use --force)", o->save);
+    if (o->save && !dir_writable(o->save))
+        return sgd_fail(e, SGD_EIO, "--save %s: directory missing or not writable", o->save);
+    if (o->curve && strcmp(o->curve, "-") != 0 && !dir_writable(o->curve))
+        return sgd_fail(e, SGD_EIO, "--curve %s: directory missing or not writable", o->curve);
+    return 0;
+}
+
 static int cmd_train(int argc, char **argv, const char *cmdline)
 {
     cfg s;
@@ -199,6 +237,8 @@ static int cmd_train(int argc, char **argv, const char *cmdline)
     dataset *ds = NULL;
     result r = {0};
     int rc = parse_train(argc, argv, &s, &o, &e);
+    if (!rc)
+        rc = check_outputs(&o, &e);
     if (!rc)
         rc = data_make(&s, &ds, &e);
     if (!rc)
@@ -231,10 +271,8 @@ static int cmd_train(int argc, char **argv, const char *cmdline)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        print_help();
-        return SGD_EUSAGE;
-    }
+    if (argc < 2)
+        return usage_error("no command; usage: sgdsweep train|run|check|list ... (sgdsweep --help)");
     char cmdline[4096] = "";
     for (int i = 0; i < argc; i++) {
         size_t l = strlen(cmdline);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "save.h"
+#include "version.h"
 
 typedef struct {
     const char *path;
@@ -103,7 +104,9 @@ int save_run(const char *path, int force, const cfg *s, const dataset *ds, const
         return sgd_fail(e, SGD_EIO, "%s: cannot create (%s)", path, errno ? strerror(errno) : "HDF5 error");
     int one = 1;
     attr_num(&c, f, "save_format_version", H5T_NATIVE_INT, H5T_STD_I32LE, &one);
-    attr_str(&c, f, "program", "sgdsweep " SGD_VERSION " (" SGD_GIT ")");
+    char prog[160];
+    snprintf(prog, sizeof prog, "sgdsweep %s (git %s)", sgd_version, sgd_git);
+    attr_str(&c, f, "program", prog);
     attr_str(&c, f, "command_line", cmdline ? cmdline : "");
     /* settings: one attribute per field, as text and typed */
     hid_t gs = group(&c, f, "settings");

@@ -166,10 +166,24 @@ static void note_train(const cfg *s, int cls, result *r, long t, double loss, do
         r->hit_acc_step = t;
 }
 
+static double coarse_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 int train_run(const cfg *s, const dataset *ds, int keep_params, result *r, sgd_err *e)
+{
+    return train_run_hooked(s, ds, keep_params, r, NULL, NULL, 0, e);
+}
+
+int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r, train_hook hook, void *ctx,
+                     double hook_every, sgd_err *e)
 {
     memset(r, 0, sizeof *r);
     const double t0 = now();
+    double next_hook = hook ? coarse_now() + hook_every : 0;
     trainer *tr = trainer_alloc(s, ds, e);
     if (!tr)
         return e->code ? e->code : SGD_ENOMEM;
@@ -228,6 +242,14 @@ int train_run(const cfg *s, const dataset *ds, int keep_params, result *r, sgd_e
         }
         if (t == T)
             break;
+        if (hook && coarse_now() >= next_hook) {
+            if (hook(ctx)) {
+                trainer_free(tr);
+                result_destroy(r);
+                return sgd_fail(e, SGD_EABORT, "run abandoned");
+            }
+            next_hook = coarse_now() + hook_every;
+        }
         const double lr = train_lr(s, t, T);
         double ba = NAN, bl = trainer_step(tr, lr, &ba);
         r->final_lr = lr;

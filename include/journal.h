@@ -1,0 +1,35 @@
+/* journal.h -- the append-only log of finished runs beside a result file.
+ *
+ * RESULT.h5 is rewritten as a whole (to a temporary file, then renamed) at
+ * every flush, so it is always a complete HDF5 file; the journal
+ * RESULT.h5.journal is the durable record in between: each finished run is
+ * appended as soon as rank 0 has it (write(2): it survives the process being
+ * killed) and fdatasync'ed at every flush (it survives the node). --resume
+ * rebuilds the table from the journal, dropping a torn last record.
+ *
+ * Layout: header = "SGDJRNL1" (8 bytes), the spec's SHA-256 in hex (64
+ * bytes), int64 n_runs; then records = uint32 length, uint32 CRC-32 of the
+ * payload, payload (a packed run_record, sweep.h). */
+#ifndef SGD_JOURNAL_H
+#define SGD_JOURNAL_H
+
+#include "sweep.h"
+
+typedef struct journal journal;
+
+/* Create a new journal (fails if path exists). */
+int journal_create(const char *path, const char *sha256, long n_runs, journal **out, sgd_err *e);
+
+/* Open an existing journal for resuming: check that it belongs to a spec with
+ * this SHA-256 and run count, put every intact record into t, cut off a torn
+ * tail, and position for appending. *n_records gets the records read. */
+int journal_resume(const char *path, const char *sha256, long n_runs, sweep_table *t, long *n_records,
+                   journal **out, sgd_err *e);
+
+int journal_append(journal *j, const run_record *r, sgd_err *e);
+int journal_sync(journal *j, sgd_err *e);
+void journal_close(journal *j);
+
+uint32_t journal_crc32(const void *data, size_t len);
+
+#endif

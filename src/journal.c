@@ -1,0 +1,189 @@
+/* journal.c -- see journal.h */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "journal.h"
+
+static const char MAGIC[8] = {'S', 'G', 'D', 'J', 'R', 'N', 'L', '1'};
+enum { HEADER = 8 + 64 + 8 };
+
+struct journal {
+    int fd;
+    char *path;
+    void *buf;
+    size_t cap;
+};
+
+uint32_t journal_crc32(const void *data, size_t len)
+{
+    static uint32_t table[256];
+    static int ready;
+    if (!ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    uint32_t c = 0xffffffffu;
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+    return c ^ 0xffffffffu;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static journal *wrap(int fd, const char *path)
+{
+    journal *j = calloc(1, sizeof *j);
+    if (j && !(j->path = strdup(path))) {
+        free(j);
+        j = NULL;
+    }
+    if (j)
+        j->fd = fd;
+    return j;
+}
+
+int journal_create(const char *path, const char *sha256, long n_runs, journal **out, sgd_err *e)
+{
+    *out = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sgd_fail(e, SGD_EIO, "%s: cannot create journal (%s)", path, strerror(errno));
+    char h[HEADER];
+    int64_t n = n_runs;
+    memcpy(h, MAGIC, 8);
+    memcpy(h + 8, sha256, 64);
+    memcpy(h + 72, &n, 8);
+    if (write_all(fd, h, sizeof h) != 0 || fdatasync(fd) != 0) {
+        int err = errno;
+        close(fd);
+        unlink(path);
+        return sgd_fail(e, SGD_EIO, "%s: cannot write journal (%s)", path, strerror(err));
+    }
+    if (!(*out = wrap(fd, path))) {
+        close(fd);
+        return sgd_fail(e, SGD_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int journal_resume(const char *path, const char *sha256, long n_runs, sweep_table *t, long *n_records,
+                   journal **out, sgd_err *e)
+{
+    *out = NULL;
+    *n_records = 0;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return sgd_fail(e, SGD_EIO, "%s: cannot open journal for --resume (%s)", path, strerror(errno));
+    struct stat st;
+    char h[HEADER];
+    if (fstat(fd, &st) != 0 || st.st_size < HEADER || pread(fd, h, HEADER, 0) != HEADER || memcmp(h, MAGIC, 8)) {
+        close(fd);
+        return sgd_fail(e, SGD_EIO, "%s: not an sgdsweep journal", path);
+    }
+    int64_t n;
+    memcpy(&n, h + 72, 8);
+    if (memcmp(h + 8, sha256, 64) != 0) {
+        close(fd);
+        return sgd_fail(e, SGD_EUSAGE,
+                        "%s: was written for a different spec (SHA-256 %.12s..., this spec %.12s...); "
+                        "refusing to resume (use --force to start over)",
+                        path, h + 8, sha256);
+    }
+    if (n != n_runs) {
+        close(fd);
+        return sgd_fail(e, SGD_EIO, "%s: journal has %lld runs, spec %ld", path, (long long)n, n_runs);
+    }
+    /* read records until the end or the first torn/corrupt one */
+    off_t pos = HEADER, good = HEADER;
+    double *buf = NULL; /* double: 8-byte aligned for unpacking in place */
+    size_t cap = 0;
+    for (;;) {
+        uint32_t lc[2];
+        if (pread(fd, lc, 8, pos) != 8)
+            break;
+        if (lc[0] == 0 || lc[0] > (1u << 30) || pos + 8 + (off_t)lc[0] > st.st_size)
+            break;
+        if (lc[0] > cap) {
+            double *nb = realloc(buf, lc[0] + 8);
+            if (!nb)
+                break;
+            buf = nb, cap = lc[0];
+        }
+        if (pread(fd, buf, lc[0], pos + 8) != (ssize_t)lc[0] || journal_crc32(buf, lc[0]) != lc[1])
+            break;
+        run_record r;
+        if (sweep_record_unpack(buf, lc[0], &r) != 0 || r.run >= n_runs)
+            break;
+        sweep_table_put(t, &r);
+        (*n_records)++;
+        pos += 8 + lc[0];
+        good = pos;
+    }
+    free(buf);
+    if (good < st.st_size && ftruncate(fd, good) != 0) {
+        int err = errno;
+        close(fd);
+        return sgd_fail(e, SGD_EIO, "%s: cannot cut the torn tail (%s)", path, strerror(err));
+    }
+    if (lseek(fd, good, SEEK_SET) < 0 || !(*out = wrap(fd, path))) {
+        close(fd);
+        return sgd_fail(e, SGD_EIO, "%s: cannot reopen journal", path);
+    }
+    return 0;
+}
+
+int journal_append(journal *j, const run_record *r, sgd_err *e)
+{
+    size_t n = sweep_record_size(r);
+    if (n + 8 > j->cap) {
+        void *nb = realloc(j->buf, n + 8);
+        if (!nb)
+            return sgd_fail(e, SGD_ENOMEM, "out of memory");
+        j->buf = nb, j->cap = n + 8;
+    }
+    uint32_t *lc = j->buf;
+    sweep_record_pack(r, (char *)j->buf + 8);
+    lc[0] = (uint32_t)n;
+    lc[1] = journal_crc32((char *)j->buf + 8, n);
+    if (write_all(j->fd, j->buf, n + 8) != 0)
+        return sgd_fail(e, SGD_EIO, "%s: cannot append to journal (%s)", j->path, strerror(errno));
+    return 0;
+}
+
+int journal_sync(journal *j, sgd_err *e)
+{
+    if (fdatasync(j->fd) != 0)
+        return sgd_fail(e, SGD_EIO, "%s: cannot sync journal (%s)", j->path, strerror(errno));
+    return 0;
+}
+
+void journal_close(journal *j)
+{
+    if (!j)
+        return;
+    close(j->fd);
+    free(j->path);
+    free(j->buf);
+    free(j);
+}

@@ -1,0 +1,274 @@
+/* sweep.c -- records, the run table, cost estimates, one run of a spec. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "sweep.h"
+
+/* ---- records -------------------------------------------------------------- */
+
+enum { HDR = 8 + 4 * 4 };
+
+size_t sweep_record_size(const run_record *r)
+{
+    size_t msg = strnlen(r->msg, sizeof r->msg);
+    return HDR + (size_t)met_nfields * 8 + (size_t)r->n_ckpt * 8 * 6 + 64 + msg;
+}
+
+void sweep_record_pack(const run_record *r, void *buf)
+{
+    char *p = buf;
+    int32_t h[4] = {r->status, r->n_ckpt, r->rank, (int32_t)strnlen(r->msg, sizeof r->msg)};
+    memcpy(p, &r->run, 8), p += 8;
+    memcpy(p, h, sizeof h), p += sizeof h;
+    memcpy(p, r->metric, (size_t)met_nfields * 8), p += (size_t)met_nfields * 8;
+    memcpy(p, r->step, (size_t)r->n_ckpt * 8), p += (size_t)r->n_ckpt * 8;
+    for (int c = 0; c < 5; c++)
+        memcpy(p, r->curve[c], (size_t)r->n_ckpt * 8), p += (size_t)r->n_ckpt * 8;
+    char host[64] = {0};
+    memcpy(host, r->host, strnlen(r->host, sizeof host - 1));
+    memcpy(p, host, 64), p += 64;
+    memcpy(p, r->msg, (size_t)h[3]);
+}
+
+int sweep_record_unpack(const void *buf, size_t len, run_record *r)
+{
+    const char *p = buf;
+    int32_t h[4];
+    if (len < HDR)
+        return -1;
+    memcpy(&r->run, p, 8), p += 8;
+    memcpy(h, p, sizeof h), p += sizeof h;
+    r->status = h[0], r->n_ckpt = h[1], r->rank = h[2];
+    if (r->run < 0 || h[1] < 0 || h[1] > 10000000 || h[3] < 0 || h[3] >= (int32_t)sizeof r->msg ||
+        h[0] < ST_DONE || h[0] > ST_FAILED)
+        return -1;
+    size_t need = HDR + (size_t)met_nfields * 8 + (size_t)h[1] * 48 + 64 + (size_t)h[3];
+    if (len != need)
+        return -1;
+    /* the arrays are referenced in place: buf must be 8-byte aligned */
+    r->metric = (double *)p, p += (size_t)met_nfields * 8;
+    r->step = (int64_t *)p, p += (size_t)h[1] * 8;
+    for (int c = 0; c < 5; c++)
+        r->curve[c] = (double *)p, p += (size_t)h[1] * 8;
+    memcpy(r->host, p, 64), p += 64;
+    r->host[63] = 0;
+    memcpy(r->msg, p, (size_t)h[3]);
+    r->msg[h[3]] = 0;
+    return 0;
+}
+
+/* ---- table --------------------------------------------------------------- */
+
+void sweep_table_destroy(sweep_table *t)
+{
+    if (!t)
+        return;
+    free(t->status), free(t->metric), free(t->rank);
+    free(t->host), free(t->msg), free(t->step);
+    for (int c = 0; c < 5; c++)
+        free(t->curve[c]);
+    memset(t, 0, sizeof *t);
+}
+
+int sweep_table_init(sweep_table *t, long n, int K, sgd_err *e)
+{
+    memset(t, 0, sizeof *t);
+    t->n_runs = n;
+    t->K = K;
+    size_t nk = (size_t)n * K;
+    t->status = calloc((size_t)n, 1);
+    t->metric = malloc((size_t)n * met_nfields * sizeof(double));
+    t->rank = malloc((size_t)n * sizeof(int32_t));
+    t->host = calloc((size_t)n, sizeof *t->host);
+    t->msg = calloc((size_t)n, sizeof *t->msg);
+    t->step = malloc(nk * sizeof(int64_t));
+    int bad = !t->status || !t->metric || !t->rank || !t->host || !t->msg || !t->step;
+    for (int c = 0; c < 5; c++)
+        bad |= !(t->curve[c] = malloc(nk * sizeof(double)));
+    if (bad) {
+        sweep_table_destroy(t);
+        return sgd_fail(e, SGD_ENOMEM, "out of memory (result table of %ld runs)", n);
+    }
+    for (size_t i = 0; i < (size_t)n * met_nfields; i++)
+        t->metric[i] = NAN;
+    for (long i = 0; i < n; i++)
+        t->rank[i] = -1;
+    for (size_t i = 0; i < nk; i++) {
+        t->step[i] = -1;
+        for (int c = 0; c < 5; c++)
+            t->curve[c][i] = NAN;
+    }
+    return 0;
+}
+
+void sweep_table_put(sweep_table *t, const run_record *r)
+{
+    const long i = (long)r->run;
+    if (i < 0 || i >= t->n_runs)
+        return;
+    int old = t->status[i];
+    t->n_done -= old == ST_DONE || old == ST_DIVERGED;
+    t->n_diverged -= old == ST_DIVERGED;
+    t->n_failed -= old == ST_FAILED;
+    t->status[i] = (int8_t)r->status;
+    t->n_done += r->status == ST_DONE || r->status == ST_DIVERGED;
+    t->n_diverged += r->status == ST_DIVERGED;
+    t->n_failed += r->status == ST_FAILED;
+    memcpy(t->metric + (size_t)i * met_nfields, r->metric, (size_t)met_nfields * sizeof(double));
+    t->rank[i] = r->rank;
+    snprintf(t->host[i], sizeof t->host[i], "%s", r->host);
+    snprintf(t->msg[i], sizeof t->msg[i], "%s", r->msg);
+    const size_t o = (size_t)i * t->K;
+    int n = r->n_ckpt < t->K ? r->n_ckpt : t->K;
+    for (int k = 0; k < t->K; k++) {
+        t->step[o + k] = k < n ? r->step[k] : -1;
+        for (int c = 0; c < 5; c++)
+            t->curve[c][o + k] = k < n ? r->curve[c][k] : NAN;
+    }
+}
+
+/* ---- cost -------------------------------------------------------------- */
+
+double sweep_cost(const cfg *s)
+{
+    const double d = s->d_in, k = s->classes > 1 ? s->classes : 1, w = s->width;
+    double macs = s->depth == 0 ? d * k : d * w + (s->depth - 1) * w * w + w * k; /* per example */
+    const double n = s->n_train;
+    const double B = cfg_full_batch(s) ? n : s->batch;
+    const long T = train_budget(s, s->n_train);
+    const double ev = s->eval_every > 0 ? s->eval_every : ceil(T / 200.0);
+    const double evals = cfg_full_batch(s) ? s->checkpoints : T / ev + s->checkpoints;
+    return 6 * macs * B * T + 2 * macs * (evals * n + s->checkpoints * s->n_test);
+}
+
+/* ---- one run ------------------------------------------------------------- */
+
+struct sweep_worker {
+    const spec *sp;
+    int rank;
+    char host[64];
+    cfg data_key;            /* data settings of the cached dataset */
+    dataset *ds;
+    run_record rec;
+    size_t cap;              /* curve capacity of rec */
+    double *metric;
+};
+
+sweep_worker *sweep_worker_alloc(const spec *sp, int rank)
+{
+    sweep_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->sp = sp;
+    w->rank = rank;
+    if (gethostname(w->host, sizeof w->host - 1) != 0)
+        strcpy(w->host, "?");
+    w->metric = malloc((size_t)met_nfields * sizeof(double));
+    if (!w->metric) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sweep_worker_free(sweep_worker *w)
+{
+    if (!w)
+        return;
+    data_free(w->ds);
+    free(w->rec.step);
+    for (int c = 0; c < 5; c++)
+        free(w->rec.curve[c]);
+    free(w->metric);
+    free(w);
+}
+
+/* the settings data_make depends on, everything else zeroed */
+static void data_key(const cfg *s, cfg *k)
+{
+    memset(k, 0, sizeof *k);
+    k->data = s->data, k->task = s->task, k->n_train = s->n_train, k->n_test = s->n_test;
+    k->d_in = s->d_in, k->classes = s->classes, k->teacher_width = s->teacher_width;
+    k->teacher_depth = s->teacher_depth, k->teacher_act = s->teacher_act, k->label_noise = s->label_noise;
+    k->target_noise = s->target_noise, k->separation = s->separation, k->cov_decay = s->cov_decay;
+    k->standardize = s->standardize, k->softplus_beta = s->softplus_beta;
+    memcpy(k->data_file, s->data_file, sizeof k->data_file);
+    k->data_seed = (int64_t)cfg_data_seed(s);
+}
+
+static int reserve(sweep_worker *w, size_t n)
+{
+    if (n <= w->cap)
+        return 0;
+    int64_t *st = realloc(w->rec.step, n * sizeof *st);
+    if (!st)
+        return -1;
+    w->rec.step = st;
+    for (int c = 0; c < 5; c++) {
+        double *v = realloc(w->rec.curve[c], n * sizeof *v);
+        if (!v)
+            return -1;
+        w->rec.curve[c] = v;
+    }
+    w->cap = n;
+    return 0;
+}
+
+int sweep_worker_train(sweep_worker *w, long i, train_hook hook, void *ctx, run_record **out)
+{
+    run_record *rec = &w->rec;
+    sgd_err e = {0};
+    cfg s, key;
+    result r = {0};
+    memset(rec->msg, 0, sizeof rec->msg);
+    rec->run = i;
+    rec->rank = w->rank;
+    rec->n_ckpt = 0;
+    rec->metric = w->metric;
+    snprintf(rec->host, sizeof rec->host, "%s", w->host);
+    for (int m = 0; m < met_nfields; m++)
+        w->metric[m] = NAN;
+    *out = rec;
+    int rc = spec_run(w->sp, i, &s, &e);
+    if (!rc) {
+        data_key(&s, &key);
+        if (!w->ds || memcmp(&key, &w->data_key, sizeof key) != 0) {
+            data_free(w->ds);
+            w->ds = NULL;
+            rc = data_make(&s, &w->ds, &e);
+            if (!rc)
+                w->data_key = key;
+        }
+    }
+    if (!rc)
+        rc = train_run_hooked(&s, w->ds, 0, &r, hook, ctx, 0.001, &e);
+    if (rc == SGD_EABORT)
+        return rc;
+    if (!rc && reserve(w, (size_t)r.n_ckpt) != 0)
+        rc = sgd_fail(&e, SGD_ENOMEM, "out of memory (curve of %d points)", r.n_ckpt);
+    if (rc) {
+        rec->status = ST_FAILED;
+        snprintf(rec->msg, sizeof rec->msg, "%.255s", e.msg[0] ? e.msg : "error");
+        result_destroy(&r);
+        return 0;
+    }
+    rec->status = r.status == RUN_DIVERGED ? ST_DIVERGED : ST_DONE;
+    for (int m = 0; m < met_nfields; m++) {
+        const void *p = (const char *)&r + met_fields[m].offset;
+        w->metric[m] = met_fields[m].type == MET_REAL ? *(const double *)p
+                       : met_fields[m].type == MET_LONG ? (double)*(const long *)p
+                                                        : (double)*(const int *)p;
+    }
+    rec->n_ckpt = r.n_ckpt;
+    for (int k = 0; k < r.n_ckpt; k++) {
+        rec->step[k] = r.ckpt_step[k];
+        rec->curve[0][k] = r.ckpt_lr[k];
+        rec->curve[1][k] = r.ckpt_train_loss[k];
+        rec->curve[2][k] = r.ckpt_train_acc[k];
+        rec->curve[3][k] = r.ckpt_test_loss[k];
+        rec->curve[4][k] = r.ckpt_test_acc[k];
+    }
+    result_destroy(&r);
+    return 0;
+}
