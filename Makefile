@@ -16,7 +16,7 @@ BUILD    ?= build$(if $(SANITIZE),-san)
 PYTHON   ?= /usr/bin/python3
 
 # ---------------------------------------------------------------------------
-PKGS     := openblas gsl hdf5-serial yaml-0.1
+PKGS     := openblas gsl hdf5-serial yaml-0.1 ompi-c
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 

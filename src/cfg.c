@@ -212,7 +212,15 @@ void cfg_format(const cfg *s, const cfg_field *f, char *buf, size_t n)
     case CFG_INT: snprintf(buf, n, "%d", *(const int *)p); break;
     case CFG_LONG: snprintf(buf, n, "%ld", *(const long *)p); break;
     case CFG_I64: snprintf(buf, n, "%" PRId64, *(const int64_t *)p); break;
-    case CFG_REAL: snprintf(buf, n, "%.17g", *(const double *)p); break;
+    case CFG_REAL: { /* the shortest form that reads back exactly */
+        double v = *(const double *)p;
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, n, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+        break;
+    }
     case CFG_BOOL: snprintf(buf, n, "%s", *(const int *)p ? "true" : "false"); break;
     case CFG_ENUM: snprintf(buf, n, "%s", f->choices[*(const int *)p]); break;
     case CFG_STR: snprintf(buf, n, "%s", (const char *)p); break;

@@ -11,7 +11,10 @@
 #include "cfg.h"
 #include "version.h"
 #include "data.h"
+#include "par.h"
 #include "save.h"
+#include "spec.h"
+#include "sweep.h"
 #include "train.h"
 
 static const char *prog = "sgdsweep";
@@ -30,7 +33,13 @@ static void print_version(void)
 static void print_help(void)
 {
     printf("usage: sgdsweep train [--SETTING VALUE ...] [--curve FILE|-] [--save FILE [--force]] [--quiet]\n"
+           "       [mpirun -np N] sgdsweep run SPEC.yaml [-o RESULT.h5] [--resume | --force] [--quiet]\n"
+           "                                   [--flush-every S] [--progress-every S]\n"
+           "       sgdsweep check SPEC.yaml    validate; print runs, axes and estimated cost\n"
+           "       sgdsweep list SPEC.yaml     print the expanded runs as a table\n"
            "       sgdsweep --version | --help\n\n"
+           "run: trains every run of a sweep spec (docs/SPEC.md) across MPI ranks into one HDF5 file\n"
+           "  (docs/FORMAT.md); exit 0 complete, 75 stopped by a signal (resume with --resume).\n\n"
            "train: trains one network and prints its metrics (key<TAB>value).\n"
            "  --curve FILE   write the learning curve as TSV ('-' = stdout, after the metrics)\n"
            "  --save FILE    write data, initial/final parameters, settings, metrics (HDF5, docs/SAVE.md)\n"
@@ -269,6 +278,165 @@ static int cmd_train(int argc, char **argv, const char *cmdline)
     return rc;
 }
 
+/* ---- sweeps ---------------------------------------------------------------- */
+
+static int parse_seconds(const char *opt, const char *v, double *out, sgd_err *e)
+{
+    char *end;
+    double d = v ? strtod(v, &end) : 0;
+    if (!v || end == v || *end || !isfinite(d) || d <= 0)
+        return sgd_fail(e, SGD_EUSAGE, "option %s: '%s' is not a positive number of seconds", opt, v ? v : "");
+    *out = d;
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv, const char *cmdline)
+{
+    par_opts o = {0};
+    o.flush_every = 10;
+    o.progress_every = 30;
+    o.command_line = cmdline;
+    sgd_err e = {0};
+    static char out[4096];
+    for (int i = 2; i < argc && !e.code; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc)
+                sgd_fail(&e, SGD_EUSAGE, "option %s needs a file name", a);
+            else
+                o.out = argv[++i];
+        } else if (!strcmp(a, "--resume")) {
+            o.resume = 1;
+        } else if (!strcmp(a, "--force")) {
+            o.force = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            o.quiet = 1;
+        } else if (!strcmp(a, "--flush-every")) {
+            parse_seconds(a, i + 1 < argc ? argv[++i] : NULL, &o.flush_every, &e);
+        } else if (!strcmp(a, "--progress-every")) {
+            parse_seconds(a, i + 1 < argc ? argv[++i] : NULL, &o.progress_every, &e);
+        } else if (a[0] == '-') {
+            sgd_fail(&e, SGD_EUSAGE,
+                     "run: unknown option '%s' (accepted: -o FILE, --resume, --force, --quiet, --flush-every S, "
+                     "--progress-every S)", a);
+        } else if (o.spec_path) {
+            sgd_fail(&e, SGD_EUSAGE, "run: more than one spec ('%s' and '%s')", o.spec_path, a);
+        } else {
+            o.spec_path = a;
+        }
+    }
+    if (!e.code && !o.spec_path)
+        sgd_fail(&e, SGD_EUSAGE, "run: no spec (usage: sgdsweep run SPEC.yaml [-o RESULT.h5])");
+    if (!e.code && o.resume && o.force)
+        sgd_fail(&e, SGD_EUSAGE, "run: --resume and --force exclude each other");
+    if (e.code) {
+        fprintf(stderr, "%s: %s\n", prog, e.msg);
+        return e.code;
+    }
+    if (!o.out) { /* SPEC.yaml -> SPEC.h5 in the current directory */
+        const char *base = strrchr(o.spec_path, '/');
+        base = base ? base + 1 : o.spec_path;
+        snprintf(out, sizeof out, "%s", base);
+        char *dot = strrchr(out, '.');
+        if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+            *dot = 0;
+        strncat(out, ".h5", sizeof out - strlen(out) - 1);
+        o.out = out;
+    }
+    return par_sweep(&argc, &argv, &o);
+}
+
+static int load_spec_cmd(int argc, char **argv, const char *cmd, spec **sp)
+{
+    sgd_err e = {0};
+    if (argc != 3) {
+        fprintf(stderr, "%s: usage: sgdsweep %s SPEC.yaml\n", prog, cmd);
+        return SGD_EUSAGE;
+    }
+    if (spec_load(argv[2], sp, &e)) {
+        fprintf(stderr, "%s: %s\n", prog, e.msg);
+        return e.code;
+    }
+    return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    spec *sp = NULL;
+    int rc = load_spec_cmd(argc, argv, "check", &sp);
+    if (rc)
+        return rc;
+    double flops = 0, most = 0;
+    long steps = 0;
+    for (long i = 0; i < sp->n_runs; i++) {
+        cfg s;
+        sgd_err e = {0};
+        spec_run(sp, i, &s, &e);
+        double c = sweep_cost(&s);
+        flops += c;
+        most = c > most ? c : most;
+        steps += train_budget(&s, s.n_train);
+    }
+    printf("%s: ok\n", sp->path);
+    printf("method\t%s\n", sp->method == SPEC_GRID ? "grid" : "random");
+    printf("runs\t%ld\n", sp->n_runs);
+    printf("sha256\t%s\n", sp->sha256);
+    for (int a = 0; a < sp->n_axes; a++) {
+        const spec_axis *x = &sp->axes[a];
+        printf("axis\t%s\t", x->name);
+        if (x->n == 0)
+            printf("%s-uniform [%g, %g]\n", x->log_scale ? "log" : "", x->min, x->max);
+        else {
+            printf("%d values:", x->n);
+            for (int j = 0; j < x->n && j < 12; j++)
+                printf(" %s", x->values[j]);
+            printf("%s\n", x->n > 12 ? " ..." : "");
+        }
+    }
+    for (int d = 0; d < sp->n_dims; d++)
+        printf("dim\t%s\t%d\n", sp->dims[d].name, sp->dims[d].n);
+    printf("steps\t%ld\n", steps);
+    printf("cost\t%.3g GFLOP (largest run %.3g GFLOP)\n", flops / 1e9, most / 1e9);
+    printf("estimate\t%.2g core-hours at 30 GFLOP/s per core\n", flops / 30e9 / 3600);
+    spec_free(sp);
+    return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    spec *sp = NULL;
+    int rc = load_spec_cmd(argc, argv, "list", &sp);
+    if (rc)
+        return rc;
+    int derived = 0;
+    printf("run");
+    for (int a = 0; a < sp->n_axes; a++) {
+        printf("\t%s", sp->axes[a].name);
+        derived |= !strcmp(sp->axes[a].name, "temperature");
+    }
+    printf("%s\tsteps\n", derived ? "\tlr" : "");
+    for (long i = 0; i < sp->n_runs; i++) {
+        cfg s;
+        sgd_err e = {0};
+        spec_run(sp, i, &s, &e);
+        printf("%ld", i);
+        for (int a = 0; a < sp->n_axes; a++) {
+            const cfg_field *f = cfg_find(sp->axes[a].name);
+            char buf[600];
+            if (f)
+                cfg_format(&s, f, buf, sizeof buf);
+            else
+                snprintf(buf, sizeof buf, "%.17g", s.lr / s.batch);
+            printf("\t%s", buf);
+        }
+        if (derived)
+            printf("\t%.17g", s.lr);
+        printf("\t%ld\n", train_budget(&s, s.n_train));
+    }
+    spec_free(sp);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -289,7 +457,13 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "train"))
         return cmd_train(argc - 2, argv + 2, cmdline);
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc, argv, cmdline);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc, argv);
+    if (!strcmp(cmd, "list"))
+        return cmd_list(argc, argv);
     char msg[300];
-    snprintf(msg, sizeof msg, "unknown command '%.200s' (accepted: train, --version, --help)", cmd);
+    snprintf(msg, sizeof msg, "unknown command '%.200s' (accepted: train, run, check, list, --version, --help)", cmd);
     return usage_error(msg);
 }

@@ -15,7 +15,7 @@ struct trainer {
 #define M(n, t, m, h) {n, t, offsetof(result, m), h}
 const met_field met_fields[] = {
     M("status", MET_STATUS, status, "done or diverged"),
-    M("steps", MET_LONG, steps, "optimiser steps taken"),
+    M("steps_done", MET_LONG, steps, "optimiser steps taken"),
     M("examples", MET_LONG, examples, "training examples seen (steps x batch)"),
     M("diverged_step", MET_LONG, diverged_step, "step whose loss was non-finite or above blowup (-1: none)"),
     M("train_loss", MET_REAL, train_loss, "final loss on the training set"),
@@ -32,7 +32,7 @@ const met_field met_fields[] = {
     M("wall_time", MET_REAL, wall_time, "seconds"),
     M("n_perturb", MET_LONG, n_perturb, "perturbations made (pgd)"),
     M("final_lr", MET_REAL, final_lr, "learning rate of the last step"),
-    M("eval_every", MET_LONG, eval_every, "steps between full train-set evaluations"),
+    M("eval_interval", MET_LONG, eval_every, "steps between full train-set evaluations"),
 };
 const int met_nfields = (int)(sizeof met_fields / sizeof met_fields[0]);
 

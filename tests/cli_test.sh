@@ -282,7 +282,7 @@ report "tiny run: exit 0, key<TAB>value lines, the documented keys" "$why"
 why=""
 [ "$(metric status)" = "done" ] || why+="status '$(metric status)'; "
 [ "$(metric n_params)" = $TINY_NPARAMS ] || why+="n_params $(metric n_params), want $TINY_NPARAMS; "
-[ "$(metric steps)" = 50 ] || why+="steps $(metric steps), want 50; "
+[ "$(metric steps_done)" = 50 ] || why+="steps $(metric steps_done), want 50; "
 [ "$(metric examples)" = $((50 * 16)) ] || why+="examples $(metric examples), want 800 (50 steps x batch 16); "
 [ "$(metric diverged_step)" = -1 ] || why+="diverged_step $(metric diverged_step); "
 [ "$(metric final_lr)" = 0.1 ] || why+="final_lr $(metric final_lr), want the default 0.1; "
@@ -350,7 +350,7 @@ for opt in sgd gd; do
     head -n "$nm" "$T/out" >"$T/dm"
     [ "$(metric status "$T/dm")" = diverged ] || why+="status '$(metric status "$T/dm")'; "
     ds=$(metric diverged_step "$T/dm")
-    st=$(metric steps "$T/dm")
+    st=$(metric steps_done "$T/dm")
     [[ $ds =~ ^[0-9]+$ ]] || why+="diverged_step '$ds'; "
     [[ $ds =~ ^[0-9]+$ ]] && [[ $st =~ ^[0-9]+$ ]] && { [ "$ds" -le "$st" ] && [ "$st" -le 50 ] || why+="diverged_step $ds, steps $st; "; }
     nonnum=$(cut -f2- "$T/out" | tr '\t' '\n' | grep -vxE -e '-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?|nan|done|diverged|step|lr|train_loss|train_acc|test_loss|test_acc')

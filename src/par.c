@@ -1,0 +1,544 @@
+/* par.c -- the MPI sweep engine (see par.h). The only file with mpi.h. */
+#include <errno.h>
+#include <math.h>
+#include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "journal.h"
+#include "par.h"
+#include "spec.h"
+#include "store.h"
+#include "sweep.h"
+
+enum { TAG_REQ = 1, TAG_RES = 2, TAG_WORK = 3, TAG_ABORT = 4 };
+enum { MAX_CHUNK = 1024 };
+
+static volatile sig_atomic_t g_signal;
+static void on_signal(int sig) { g_signal = sig; }
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Wait for a message without spinning a core: probe, then sleep with a
+ * growing pause (0.1 ms .. 5 ms). Returns 0 with *st filled, or 1 if
+ * `interrupt()` asked to stop waiting. */
+static int wait_msg(int src, int tag, MPI_Status *st, int (*interrupt)(void *), void *ctx)
+{
+    long pause = 100000; /* ns */
+    for (;;) {
+        int flag = 0;
+        MPI_Iprobe(src, tag, MPI_COMM_WORLD, &flag, st);
+        if (flag)
+            return 0;
+        if (interrupt && interrupt(ctx))
+            return 1;
+        struct timespec ts = {0, pause};
+        nanosleep(&ts, NULL);
+        if (pause < 5000000)
+            pause = pause * 3 / 2;
+    }
+}
+
+/* ---- rank 0 ------------------------------------------------------------ */
+
+typedef struct {
+    const par_opts *o;
+    const spec *sp;
+    int size;
+    sweep_table t;
+    journal *jr;
+    store *st;
+    store_prov prov;
+    long *queue;            /* pending runs, most expensive first */
+    double *cost;           /* [n_runs] */
+    long qn, qpos;
+    double remaining_cost;
+    int active;             /* workers not yet told to stop */
+    char *busy, *abort_sent; /* per rank */
+    int stopping, io_error;
+    sgd_err err;
+    double t_start, next_flush, last_write, next_progress;
+    long done_at_start;
+    int tty;
+    void *rbuf;
+    size_t rcap;
+    int64_t chunk[2 + MAX_CHUNK];
+} coord;
+
+static int flush_file(coord *c, int final)
+{
+    double t0 = now();
+    c->prov.complete = c->t.n_done + c->t.n_failed == c->t.n_runs;
+    sgd_err e = {0};
+    int rc = c->jr ? journal_sync(c->jr, &e) : 0;
+    if (!rc)
+        rc = store_write(c->st, &c->t, &c->prov, &e);
+    if (rc && !c->io_error) {
+        c->io_error = 1;
+        c->err = e;
+    }
+    c->last_write = now() - t0;
+    /* keep writing below ~5% of the time: wait at least 20x the last write */
+    double gap = c->o->flush_every > 20 * c->last_write ? c->o->flush_every : 20 * c->last_write;
+    c->next_flush = now() + gap;
+    (void)final;
+    return rc;
+}
+
+static void progress(coord *c, int final)
+{
+    if (c->o->quiet)
+        return;
+    double t = now(), el = t - c->t_start;
+    if (!final && t < c->next_progress)
+        return;
+    c->next_progress = t + (c->tty ? 0.5 : c->o->progress_every);
+    long done = c->t.n_done + c->t.n_failed, n = c->t.n_runs;
+    double rate = el > 0 ? (done - c->done_at_start) / el : 0;
+    char eta[32] = "?";
+    if (rate > 0) {
+        long s = (long)((n - done) / rate);
+        snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    }
+    char line[256];
+    snprintf(line, sizeof line, "%ld/%ld runs  %.2f runs/s  ETA %s  diverged %ld  failed %ld", done, n, rate,
+             eta, c->t.n_diverged, c->t.n_failed);
+    if (c->tty) {
+        int w = 24, fill = n ? (int)(w * done / n) : w;
+        char bar[32];
+        for (int i = 0; i < w; i++)
+            bar[i] = i < fill ? '=' : ' ';
+        bar[w] = 0;
+        fprintf(stderr, "\r[%s] %s%s", bar, line, final ? "\n" : "");
+    } else {
+        fprintf(stderr, "sgdsweep: %s\n", line);
+    }
+    fflush(stderr);
+}
+
+static void record(coord *c, const run_record *r)
+{
+    sweep_table_put(&c->t, r);
+    sgd_err e = {0};
+    if (c->jr && journal_append(c->jr, r, &e) != 0 && !c->io_error) {
+        c->io_error = 1;
+        c->err = e;
+        c->stopping = 1;
+    }
+}
+
+static void begin_stop(coord *c)
+{
+    if (c->stopping == 2)
+        return;
+    c->stopping = 2; /* ABORTs sent */
+    for (int w = 1; w < c->size; w++)
+        if (c->busy[w] && !c->abort_sent[w]) {
+            MPI_Send(NULL, 0, MPI_INT, w, TAG_ABORT, MPI_COMM_WORLD);
+            c->abort_sent[w] = 1;
+        }
+}
+
+/* the next chunk: runs until the chunk's cost reaches a quarter of a fair
+ * share of what is left (at least one run) */
+static long take_chunk(coord *c, long *out, long max)
+{
+    double target = c->remaining_cost / (4.0 * c->size), sum = 0;
+    long n = 0;
+    while (c->qpos < c->qn && n < max && (n == 0 || sum < target)) {
+        long i = c->queue[c->qpos++];
+        out[n++] = i;
+        sum += c->cost[i];
+    }
+    c->remaining_cost -= sum;
+    return n;
+}
+
+static void handle(coord *c, MPI_Status *st)
+{
+    const int w = st->MPI_SOURCE;
+    if (st->MPI_TAG == TAG_RES) {
+        int len;
+        MPI_Get_count(st, MPI_BYTE, &len);
+        if ((size_t)len > c->rcap) {
+            free(c->rbuf);
+            c->rcap = (size_t)len * 2;
+            c->rbuf = malloc(c->rcap);
+        }
+        MPI_Recv(c->rbuf, len, MPI_BYTE, w, TAG_RES, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        run_record r;
+        if (c->rbuf && sweep_record_unpack(c->rbuf, (size_t)len, &r) == 0)
+            record(c, &r);
+        else
+            fprintf(stderr, "sgdsweep: rank 0: dropped a malformed result from rank %d\n", w);
+    } else if (st->MPI_TAG == TAG_REQ) {
+        int dummy;
+        MPI_Recv(&dummy, 1, MPI_INT, w, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        long n = c->stopping ? 0 : take_chunk(c, (long *)(c->chunk + 2), MAX_CHUNK);
+        c->chunk[0] = c->abort_sent[w];
+        c->chunk[1] = n;
+        MPI_Send(c->chunk, (int)(2 + n), MPI_INT64_T, w, TAG_WORK, MPI_COMM_WORLD);
+        c->busy[w] = n > 0;
+        if (n == 0)
+            c->active--;
+    }
+}
+
+/* answer every message waiting now */
+static void service(coord *c)
+{
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+        if (!flag)
+            break;
+        handle(c, &st);
+    }
+}
+
+static void tick(coord *c)
+{
+    if (g_signal && !c->stopping)
+        c->stopping = 1;
+    if (c->stopping)
+        begin_stop(c);
+    if (now() >= c->next_flush)
+        flush_file(c, 0);
+    progress(c, 0);
+}
+
+/* called between rank 0's own training steps */
+static int coord_hook(void *ctx)
+{
+    coord *c = ctx;
+    service(c);
+    tick(c);
+    return c->stopping != 0;
+}
+
+static int coord_interrupt(void *ctx)
+{
+    coord *c = ctx;
+    tick(c);
+    return 0;
+}
+
+typedef struct {
+    double cost;
+    long run;
+} queued;
+
+static int cmp_queued(const void *a, const void *b)
+{
+    const queued *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    return x->run < y->run ? -1 : x->run > y->run; /* ties in run order: a deterministic schedule */
+}
+
+/* most expensive first */
+static int sort_queue(long *q, long n, const double *cost)
+{
+    queued *tmp = malloc((size_t)(n ? n : 1) * sizeof *tmp);
+    if (!tmp)
+        return -1;
+    for (long i = 0; i < n; i++)
+        tmp[i].cost = cost[q[i]], tmp[i].run = q[i];
+    qsort(tmp, (size_t)n, sizeof *tmp, cmp_queued);
+    for (long i = 0; i < n; i++)
+        q[i] = tmp[i].run;
+    free(tmp);
+    return 0;
+}
+
+static int coord_setup(coord *c, int *created, long *n_resumed)
+{
+    const par_opts *o = c->o;
+    const spec *sp = c->sp;
+    char jpath[4200];
+    snprintf(jpath, sizeof jpath, "%s.journal", o->out);
+    int K = 1;
+    c->cost = malloc((size_t)(sp->n_runs ? sp->n_runs : 1) * sizeof(double));
+    c->queue = malloc((size_t)(sp->n_runs ? sp->n_runs : 1) * sizeof(long));
+    c->busy = calloc((size_t)c->size, 1);
+    c->abort_sent = calloc((size_t)c->size, 1);
+    if (!c->cost || !c->queue || !c->busy || !c->abort_sent)
+        return sgd_fail(&c->err, SGD_ENOMEM, "out of memory");
+    for (long i = 0; i < sp->n_runs; i++) {
+        cfg s;
+        if (spec_run(sp, i, &s, &c->err))
+            return c->err.code;
+        c->cost[i] = sweep_cost(&s);
+        if (s.checkpoints + 1 > K)
+            K = s.checkpoints + 1;
+    }
+    if (sweep_table_init(&c->t, sp->n_runs, K, &c->err))
+        return c->err.code;
+    if (o->force) {
+        unlink(jpath);
+    }
+    if (o->resume) {
+        if (journal_resume(jpath, sp->sha256, sp->n_runs, &c->t, n_resumed, &c->jr, &c->err))
+            return c->err.code;
+    } else {
+        if (journal_create(jpath, sp->sha256, sp->n_runs, &c->jr, &c->err))
+            return c->err.code;
+        *created = 1;
+    }
+    if (!(c->st = store_alloc(sp, o->out, &c->err)))
+        return c->err.code;
+    /* pending runs (failed ones are tried again), most expensive first */
+    c->qn = 0;
+    c->remaining_cost = 0;
+    for (long i = 0; i < sp->n_runs; i++)
+        if (c->t.status[i] == ST_PENDING || c->t.status[i] == ST_FAILED) {
+            c->queue[c->qn++] = i;
+            c->remaining_cost += c->cost[i];
+        }
+    if (sort_queue(c->queue, c->qn, c->cost))
+        return sgd_fail(&c->err, SGD_ENOMEM, "out of memory");
+    /* the file exists (and is readable) from the start */
+    return flush_file(c, 0);
+}
+
+static int run_coordinator(const par_opts *o, const spec *sp, int size, sweep_worker *wk, int setup_ok_in,
+                           coord *c)
+{
+    long own[MAX_CHUNK];
+    long own_n = 0, own_pos = 0;
+    (void)setup_ok_in;
+    c->active = size - 1;
+    while (1) {
+        service(c);
+        tick(c);
+        if (c->stopping) {
+            own_n = own_pos = 0;
+        } else if (own_pos < own_n) {
+            run_record *rec;
+            int rc = sweep_worker_train(wk, own[own_pos], coord_hook, c, &rec);
+            if (rc == SGD_EABORT)
+                continue; /* stopping */
+            own_pos++;
+            record(c, rec);
+            continue;
+        } else if (c->qpos < c->qn) {
+            own_n = take_chunk(c, own, MAX_CHUNK);
+            own_pos = 0;
+            continue;
+        }
+        if (c->active == 0)
+            break;
+        MPI_Status st;
+        if (wait_msg(MPI_ANY_SOURCE, MPI_ANY_TAG, &st, coord_interrupt, c) == 0)
+            handle(c, &st);
+    }
+    (void)o;
+    (void)sp;
+    return 0;
+}
+
+/* ---- workers ---------------------------------------------------------------- */
+
+typedef struct {
+    int aborted;
+} wctx;
+
+static int worker_hook(void *ctx)
+{
+    wctx *w = ctx;
+    if (g_signal)
+        return 1;
+    int flag = 0;
+    MPI_Iprobe(0, TAG_ABORT, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+    if (flag) {
+        MPI_Recv(NULL, 0, MPI_INT, 0, TAG_ABORT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        w->aborted = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void run_worker(sweep_worker *wk)
+{
+    wctx w = {0};
+    int64_t *msg = malloc((2 + MAX_CHUNK) * sizeof *msg);
+    void *buf = NULL;
+    size_t cap = 0;
+    for (;;) {
+        int zero = 0;
+        MPI_Send(&zero, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
+        MPI_Status st;
+        wait_msg(0, TAG_WORK, &st, NULL, NULL);
+        MPI_Recv(msg, 2 + MAX_CHUNK, MPI_INT64_T, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (msg[1] == 0) {
+            if (msg[0] && !w.aborted) /* an ABORT is on its way: take it */
+                MPI_Recv(NULL, 0, MPI_INT, 0, TAG_ABORT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            break;
+        }
+        for (long k = 0; k < msg[1]; k++) {
+            if (g_signal || w.aborted)
+                break;
+            run_record *rec;
+            if (sweep_worker_train(wk, (long)msg[2 + k], worker_hook, &w, &rec) == SGD_EABORT)
+                break;
+            size_t n = sweep_record_size(rec);
+            if (n > cap) {
+                free(buf);
+                cap = 2 * n;
+                buf = malloc(cap);
+            }
+            sweep_record_pack(rec, buf);
+            MPI_Send(buf, (int)n, MPI_BYTE, 0, TAG_RES, MPI_COMM_WORLD);
+        }
+    }
+    free(buf);
+    free(msg);
+}
+
+/* ---- entry --------------------------------------------------------------- */
+
+/* rank from the launcher's environment, before MPI_Init (for messages) */
+static int env_rank(void)
+{
+    const char *v[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+    for (int i = 0; i < 4; i++) {
+        const char *s = getenv(v[i]);
+        if (s)
+            return atoi(s);
+    }
+    return 0;
+}
+
+int par_sweep(int *argc, char ***argv, const par_opts *o)
+{
+    const int r0 = env_rank() == 0;
+    sgd_err e = {0};
+    spec *sp = NULL;
+    /* everything that can be refused is refused before MPI starts */
+    char jpath[4200];
+    snprintf(jpath, sizeof jpath, "%s.journal", o->out);
+    int rc = spec_load(o->spec_path, &sp, &e);
+    if (!rc && !o->resume && !o->force && (access(o->out, F_OK) == 0 || access(jpath, F_OK) == 0))
+        rc = sgd_fail(&e, SGD_EIO, "%s: %s exists; refusing to overwrite it (--resume continues it, --force replaces it)",
+                      o->out, access(o->out, F_OK) == 0 ? "result file" : "its journal");
+    if (!rc && o->resume && access(jpath, F_OK) != 0)
+        rc = sgd_fail(&e, SGD_EIO, "%s: nothing to resume (no journal %s)", o->out, jpath);
+    if (rc) {
+        if (r0)
+            fprintf(stderr, "sgdsweep: %s\n", e.msg);
+        spec_free(sp);
+        return rc;
+    }
+
+    MPI_Init(argc, argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+
+    /* host names, for provenance */
+    char host[64] = {0}, *hosts = NULL;
+    gethostname(host, sizeof host - 1);
+    if (rank == 0)
+        hosts = calloc((size_t)size, 64);
+    MPI_Gather(host, 64, MPI_CHAR, hosts, 64, MPI_CHAR, 0, MPI_COMM_WORLD);
+
+    sweep_worker *wk = sweep_worker_alloc(sp, rank);
+    coord c;
+    memset(&c, 0, sizeof c);
+    int ok = wk != NULL, created = 0, code = 0;
+    long n_resumed = 0;
+    char verbuf[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    char *hostlist = NULL;
+    if (rank == 0) {
+        c.o = o, c.sp = sp, c.size = size;
+        c.tty = isatty(2);
+        c.t_start = now();
+        int vl;
+        MPI_Get_library_version(verbuf, &vl);
+        char *nl = strchr(verbuf, '\n');
+        if (nl)
+            *nl = 0;
+        nl = strchr(verbuf, ',');
+        if (nl)
+            *nl = 0;
+        hostlist = calloc((size_t)size, 65);
+        for (int i = 0; hostlist && i < size; i++) {
+            int dup = 0;
+            for (int j = 0; j < i; j++)
+                dup |= strncmp(hosts + 64 * i, hosts + 64 * j, 64) == 0;
+            if (!dup)
+                strcat(strcat(hostlist, *hostlist ? "," : ""), hosts + 64 * i);
+        }
+        c.prov.command_line = o->command_line;
+        c.prov.created = (double)time(NULL);
+        c.prov.mpi_size = size;
+        c.prov.hosts = hostlist ? hostlist : "";
+        c.prov.mpi_version = verbuf;
+        c.prov.resumes = o->resume;
+        if (ok && coord_setup(&c, &created, &n_resumed) != 0)
+            ok = 0;
+        if (!ok) {
+            fprintf(stderr, "sgdsweep: %s\n", c.err.msg[0] ? c.err.msg : "out of memory");
+            code = c.err.code ? c.err.code : SGD_ENOMEM;
+        } else {
+            c.done_at_start = c.t.n_done + c.t.n_failed;
+            if (!o->quiet)
+                fprintf(stderr, "sgdsweep: %ld runs on %d rank%s -> %s%s\n", sp->n_runs, size, size > 1 ? "s" : "",
+                        o->out, o->resume ? " (resumed)" : "");
+            if (o->resume && !o->quiet)
+                fprintf(stderr, "sgdsweep: %ld runs already done, %ld to go\n", c.t.n_done, c.qn);
+        }
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (ok) {
+        if (rank == 0) {
+            run_coordinator(o, sp, size, wk, ok, &c);
+            flush_file(&c, 1);
+            progress(&c, 1);
+            if (c.io_error) {
+                fprintf(stderr, "sgdsweep: %s\n", c.err.msg);
+                code = c.err.code ? c.err.code : SGD_EIO;
+            } else if (c.t.n_done + c.t.n_failed < c.t.n_runs) {
+                if (!o->quiet)
+                    fprintf(stderr, "sgdsweep: stopped%s with %ld of %ld runs done; continue with --resume\n",
+                            g_signal ? " by a signal" : "", c.t.n_done + c.t.n_failed, c.t.n_runs);
+                code = SGD_EINCOMPLETE;
+            } else if (!o->quiet) {
+                fprintf(stderr, "sgdsweep: done: %ld runs (%ld diverged, %ld failed) in %.1f s -> %s\n",
+                        c.t.n_runs, c.t.n_diverged, c.t.n_failed, now() - c.t_start, o->out);
+            }
+        } else {
+            run_worker(wk);
+        }
+    }
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+        journal_close(c.jr);
+        store_free(c.st);
+        sweep_table_destroy(&c.t);
+        free(c.queue), free(c.cost), free(c.busy), free(c.abort_sent), free(c.rbuf);
+        free(hostlist);
+        free(hosts);
+    }
+    (void)created;
+    sweep_worker_free(wk);
+    spec_free(sp);
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,1262 @@
+/* spec.c -- sweep specs: YAML (libyaml document API) -> checked axes -> runs.
+ * The format and every rule below are in docs/SPEC.md.
+ *
+ * Parsing goes top-level keys -> method -> seeds -> parameters -> zip ->
+ * dimensions -> run count -> every run through cfg_validate. Each step
+ * reports the first problem as "PATH:LINE:COL: message" and the constructor
+ * frees what it built (spec_free handles a half-built spec). */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "rng.h"
+#include "spec.h"
+
+#define SPEC_MAX_RUNS 100000000LL  /* grid runs, and run_count x seeds */
+#define SPEC_MAX_CONFIGS 1000000L  /* random: run_count */
+#define SPEC_MAX_VALUES 1000000L   /* values per axis (lists, num, seeds) */
+#define SPEC_MAX_TEXT (64L << 20)  /* spec file size */
+#define SPEC_MAX_AXES 128          /* > cfg_nfields + temperature + seeds */
+/* Random search: configuration c draws from
+ * rng_stream(rng_hash(sampling_seed, c), SPEC_RNG_PURPOSE). Kept apart from
+ * the RNG_* purposes of rng.h; part of the reproducibility contract. */
+#define SPEC_RNG_PURPOSE 100
+
+/* The derived setting: lr = temperature * batch. cfg_set parses it (into the
+ * lr slot of a scratch cfg), so its messages match the real settings'. */
+static const cfg_field temp_field = {"temperature", CFG_REAL, offsetof(cfg, lr), 0, "", NULL, 0, 1e300, 1,
+                                     "optim", "", "SGD temperature lr/batch"};
+
+typedef union {
+    int i;     /* CFG_INT, CFG_BOOL, CFG_ENUM */
+    long l;    /* CFG_LONG */
+    int64_t q; /* CFG_I64 */
+    double d;  /* CFG_REAL (and temperature) */
+} spec_val;
+
+typedef struct {
+    char name[64];
+    int line, col;
+} spec_key;
+
+/* The public spec plus what only this file needs. spec * and spec_impl *
+ * convert because pub is the first member. */
+typedef struct {
+    spec pub;
+    const cfg_field **field; /* [n_axes]: the setting swept, or &temp_field */
+    spec_val **val;          /* [n_axes][axes[a].n]: parsed values (NULL for ranges, STR) */
+    int seeds_axis;          /* the axis made by top-level `seeds`, or -1 */
+    int temp_given;          /* temperature fixed or swept */
+    double temp;             /* fixed temperature */
+    long n_configs;          /* random: run_count */
+    long n_seeds;            /* random: runs per configuration (seeds axis size, or 1) */
+    int n_groups;            /* random: independent draws (axis.dim numbers them) */
+    spec_key *keys;          /* every key under parameters, and seeds as "seed" */
+    int n_keys;
+} spec_impl;
+
+/* Parse state. */
+typedef struct {
+    const char *name; /* path for messages */
+    yaml_document_t *doc;
+    spec_impl *sp;
+    sgd_err *e;
+} pctx;
+
+/* ------------------------------------------------------------- SHA-256 */
+
+/* FIPS 180-4, section 6.2. */
+static const uint32_t sha_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+/* One 64-byte block into the state h[8]. */
+static void sha256_block(uint32_t h[8], const unsigned char *b)
+{
+    uint32_t w[64];
+    for (int t = 0; t < 16; t++)
+        w[t] = (uint32_t)b[4 * t] << 24 | (uint32_t)b[4 * t + 1] << 16 | (uint32_t)b[4 * t + 2] << 8 | b[4 * t + 3];
+    for (int t = 16; t < 64; t++) {
+        uint32_t s0 = ROTR(w[t - 15], 7) ^ ROTR(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        uint32_t s1 = ROTR(w[t - 2], 17) ^ ROTR(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    uint32_t a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int t = 0; t < 64; t++) {
+        uint32_t t1 = hh + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[t] + w[t];
+        uint32_t t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c));
+        hh = g, g = f, f = e, e = d + t1, d = c, c = bb, bb = a, a = t1 + t2;
+    }
+    h[0] += a, h[1] += bb, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+}
+
+void spec_sha256(const void *data, size_t len, char hex[65])
+{
+    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    const unsigned char *p = data;
+    size_t n = len;
+    for (; n >= 64; p += 64, n -= 64)
+        sha256_block(h, p);
+    /* padding: 0x80, zeros, the message length in bits (big-endian, 64 bits) */
+    unsigned char tail[128] = {0};
+    if (n)
+        memcpy(tail, p, n);
+    tail[n] = 0x80;
+    size_t tl = n + 1 + 8 <= 64 ? 64 : 128;
+    uint64_t bits = (uint64_t)len * 8;
+    for (int i = 0; i < 8; i++)
+        tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
+    sha256_block(h, tail);
+    if (tl == 128)
+        sha256_block(h, tail + 64);
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 8 * i, 9, "%08" PRIx32, h[i]);
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static int perr(const pctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int perr(const pctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+    char msg[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int line = n ? (int)n->start_mark.line + 1 : 1, col = n ? (int)n->start_mark.column + 1 : 1;
+    return sgd_fail(c->e, SGD_EUSAGE, "%s:%d:%d: %s", c->name, line, col, msg);
+}
+
+/* "PATH:LINE:COL: key", the `who` of cfg_set messages */
+static void who_at(const pctx *c, const yaml_node_t *n, const char *key, char *who, size_t size)
+{
+    snprintf(who, size, "%s:%d:%d: %s", c->name, (int)n->start_mark.line + 1, (int)n->start_mark.column + 1, key);
+}
+
+static yaml_node_t *node(const pctx *c, int id) { return yaml_document_get_node(c->doc, id); }
+static const char *sval(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+
+static int is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    const char *s = sval(n);
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+static const char *kind(const yaml_node_t *n)
+{
+    return n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list" : "a value";
+}
+
+/* Levenshtein distance, '-' read as '_'; large for long names. */
+static int edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    int dp[41][41];
+    for (int x = 0; x <= la; x++)
+        dp[x][0] = x;
+    for (int y = 0; y <= lb; y++)
+        dp[0][y] = y;
+    for (int x = 1; x <= la; x++)
+        for (int y = 1; y <= lb; y++) {
+            int ca = a[x - 1] == '-' ? '_' : a[x - 1];
+            int v = dp[x - 1][y - 1] + (ca != b[y - 1]);
+            if (dp[x - 1][y] + 1 < v)
+                v = dp[x - 1][y] + 1;
+            if (dp[x][y - 1] + 1 < v)
+                v = dp[x][y - 1] + 1;
+            dp[x][y] = v;
+        }
+    return dp[la][lb];
+}
+
+/* Closest setting name (or "temperature") within distance 3, else NULL. */
+static const char *suggest_setting(const char *name)
+{
+    const char *best = NULL;
+    int bestd = 4;
+    for (int i = 0; i <= cfg_nfields; i++) {
+        const char *b = i < cfg_nfields ? cfg_fields[i].name : temp_field.name;
+        int d = edit_distance(name, b);
+        if (d < bestd)
+            bestd = d, best = b;
+    }
+    return best;
+}
+
+static const char *const top_keys[] = {"name", "description", "method", "run_count", "sampling_seed",
+                                       "seeds", "parameters", "zip", NULL};
+
+static const char *suggest_top(const char *name)
+{
+    const char *best = NULL;
+    int bestd = 4;
+    for (int i = 0; top_keys[i]; i++) {
+        int d = edit_distance(name, top_keys[i]);
+        if (d < bestd)
+            bestd = d, best = top_keys[i];
+    }
+    return best;
+}
+
+/* Every key of mapping n is a non-empty scalar and appears once. */
+static int check_map(const pctx *c, const yaml_node_t *n, const char *what)
+{
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key);
+        if (k->type != YAML_SCALAR_NODE)
+            return perr(c, k, "%s: keys must be names, not %s", what, kind(k));
+        if (is_null(k))
+            return perr(c, k, "%s: empty key", what);
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *k0 = node(c, q->key);
+            if (!strcmp(sval(k0), sval(k)))
+                return perr(c, k, "duplicate key '%.80s' (first given at line %d)", sval(k),
+                            (int)k0->start_mark.line + 1);
+        }
+    }
+    return 0;
+}
+
+/* A whole-string number: integral (is_int) or any finite real. */
+static int parse_real(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_count(const char *s, long lo, long hi, long *out)
+{
+    double d;
+    if (parse_real(s, &d) || d != floor(d) || d < (double)lo || d > (double)hi)
+        return -1;
+    *out = (long)d;
+    return 0;
+}
+
+/* Value of field f in s, and the reverse. */
+static spec_val field_get(const cfg *s, const cfg_field *f)
+{
+    spec_val v;
+    memset(&v, 0, sizeof v);
+    const char *p = (const char *)s + f->offset;
+    switch (f->type) {
+    case CFG_INT: case CFG_BOOL: case CFG_ENUM: memcpy(&v.i, p, sizeof v.i); break;
+    case CFG_LONG: memcpy(&v.l, p, sizeof v.l); break;
+    case CFG_I64: memcpy(&v.q, p, sizeof v.q); break;
+    case CFG_REAL: memcpy(&v.d, p, sizeof v.d); break;
+    case CFG_STR: break;
+    }
+    return v;
+}
+
+static void field_put(cfg *s, const cfg_field *f, spec_val v, const char *text)
+{
+    char *p = (char *)s + f->offset;
+    switch (f->type) {
+    case CFG_INT: case CFG_BOOL: case CFG_ENUM: memcpy(p, &v.i, sizeof v.i); break;
+    case CFG_LONG: memcpy(p, &v.l, sizeof v.l); break;
+    case CFG_I64: memcpy(p, &v.q, sizeof v.q); break;
+    case CFG_REAL: memcpy(p, &v.d, sizeof v.d); break;
+    case CFG_STR: snprintf(p, f->size, "%s", text); break; /* length checked by cfg_set */
+    }
+}
+
+static int is_integer_type(const cfg_field *f)
+{
+    return f->type == CFG_INT || f->type == CFG_LONG || f->type == CFG_I64;
+}
+
+static spec_val int_val(const cfg_field *f, long long v)
+{
+    spec_val u;
+    memset(&u, 0, sizeof u);
+    if (f->type == CFG_INT)
+        u.i = (int)v;
+    else if (f->type == CFG_LONG)
+        u.l = (long)v;
+    else
+        u.q = (int64_t)v;
+    return u;
+}
+
+/* The shortest of %.15g, %.16g, %.17g that reads back as v: exact through
+ * cfg_set's strtod, and 0.1 rather than 0.10000000000000001 in labels. */
+static void fmt_real(double v, char *buf, size_t n)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+static char *dup_text(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+/* ------------------------------------------------------------- axes */
+
+static int oom(const pctx *c) { return sgd_fail(c->e, SGD_ENOMEM, "%s: out of memory", c->name); }
+
+/* A new axis for `key` (position of key node k) with room for n values. */
+static int axis_new(pctx *c, const char *key, const yaml_node_t *k, const cfg_field *f, long n, int *out)
+{
+    spec_impl *s = c->sp;
+    spec *p = &s->pub;
+    if (p->n_axes >= SPEC_MAX_AXES)
+        return perr(c, k, "too many axes");
+    int a = p->n_axes++;
+    spec_axis *ax = &p->axes[a];
+    memset(ax, 0, sizeof *ax);
+    snprintf(ax->name, sizeof ax->name, "%s", key);
+    ax->line = (int)k->start_mark.line + 1;
+    ax->col = (int)k->start_mark.column + 1;
+    ax->dim = -1;
+    s->field[a] = f;
+    if (n > 0) {
+        ax->values = calloc((size_t)n, sizeof *ax->values);
+        s->val[a] = calloc((size_t)n, sizeof *s->val[a]);
+        if (!ax->values || !s->val[a])
+            return oom(c);
+    }
+    *out = a;
+    return 0;
+}
+
+/* Parse text (at node n) into value k of axis a; the error names the key. */
+static int axis_set(pctx *c, int a, int k, const char *text, const yaml_node_t *n)
+{
+    spec_impl *s = c->sp;
+    spec_axis *ax = &s->pub.axes[a];
+    cfg scratch;
+    char who[320];
+    who_at(c, n, ax->name, who, sizeof who);
+    cfg_defaults(&scratch);
+    sgd_err e1 = {0};
+    if (cfg_set(&scratch, s->field[a], text, who, &e1))
+        return sgd_fail(c->e, e1.code, "%s", e1.msg);
+    s->val[a][k] = field_get(&scratch, s->field[a]);
+    ax->values[k] = dup_text(text);
+    if (!ax->values[k])
+        return oom(c);
+    ax->n = k + 1;
+    return 0;
+}
+
+typedef struct {
+    int64_t i;
+    double d;
+    const char *s;
+    int idx;
+} dup_key;
+
+static int cmp_i(const void *x, const void *y)
+{
+    const dup_key *a = x, *b = y;
+    return a->i < b->i ? -1 : a->i > b->i ? 1 : a->idx - b->idx;
+}
+static int cmp_d(const void *x, const void *y)
+{
+    const dup_key *a = x, *b = y;
+    return a->d < b->d ? -1 : a->d > b->d ? 1 : a->idx - b->idx;
+}
+static int cmp_s(const void *x, const void *y)
+{
+    const dup_key *a = x, *b = y;
+    int r = strcmp(a->s, b->s);
+    return r ? r : a->idx - b->idx;
+}
+
+static int dup_eq(cfg_type t, const dup_key *a, const dup_key *b)
+{
+    return t == CFG_REAL ? a->d == b->d : t == CFG_STR ? !strcmp(a->s, b->s) : a->i == b->i;
+}
+
+/* The first list item (in list order) equal to an earlier one, or -1; *first
+ * gets that earlier item. Sorting keeps this O(n log n) for long lists. */
+static int find_duplicate(const spec_impl *s, int a, int *first, int *oomf)
+{
+    const spec_axis *ax = &s->pub.axes[a];
+    const cfg_field *f = s->field[a];
+    int n = ax->n, hit = -1;
+    *oomf = 0;
+    if (n < 2)
+        return -1;
+    dup_key *k = malloc((size_t)n * sizeof *k);
+    if (!k)
+        return *oomf = 1, -1;
+    for (int j = 0; j < n; j++) {
+        spec_val v = s->val[a][j];
+        k[j].idx = j;
+        k[j].s = ax->values[j];
+        k[j].d = v.d;
+        k[j].i = f->type == CFG_LONG ? v.l : f->type == CFG_I64 ? v.q : v.i;
+    }
+    qsort(k, (size_t)n, sizeof *k, f->type == CFG_REAL ? cmp_d : f->type == CFG_STR ? cmp_s : cmp_i);
+    /* runs of equal values, each sorted by list position: the second member
+     * of a run is its earliest repetition */
+    for (int j = 0; j < n;) {
+        int r = j + 1;
+        while (r < n && dup_eq(f->type, &k[r], &k[j]))
+            r++;
+        if (r - j > 1 && (hit < 0 || k[j + 1].idx < hit))
+            hit = k[j + 1].idx, *first = k[j].idx;
+        j = r;
+    }
+    free(k);
+    return hit;
+}
+
+/* A values list (sequence node v) as axis a. */
+static int parse_values(pctx *c, int a, const yaml_node_t *v)
+{
+    spec_axis *ax = &c->sp->pub.axes[a];
+    int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+    for (int j = 0; j < n; j++) {
+        yaml_node_t *it = node(c, v->data.sequence.items.start[j]);
+        if (it->type != YAML_SCALAR_NODE)
+            return perr(c, it, "%s: list items must be single values, not %s", ax->name, kind(it));
+        if (is_null(it))
+            return perr(c, it, "%s: empty list item", ax->name);
+        if (axis_set(c, a, j, sval(it), it))
+            return c->e->code;
+    }
+    int first, oomf, d = find_duplicate(c->sp, a, &first, &oomf);
+    if (oomf)
+        return oom(c);
+    if (d >= 0)
+        return perr(c, node(c, v->data.sequence.items.start[d]), "%s: value '%.60s' is already in the list (item %d)",
+                    ax->name, ax->values[d], first + 1);
+    return 0;
+}
+
+/* ------------------------------------------------------------- parameters */
+
+typedef struct {
+    const yaml_node_t *value, *values, *min, *max, *num, *scale;
+} pmap;
+
+/* A range {min, max, num, scale} for setting f (key node k). */
+static int parse_range(pctx *c, const char *key, const yaml_node_t *k, const yaml_node_t *map, const cfg_field *f,
+                       const pmap *m)
+{
+    int grid = c->sp->pub.method == SPEC_GRID;
+    if (f->type == CFG_BOOL || f->type == CFG_ENUM || f->type == CFG_STR)
+        return perr(c, m->min ? m->min : m->max ? m->max : m->num ? m->num : m->scale,
+                    "%s: min/max ranges need a numeric setting (list the choices with values: [...])", key);
+    if (!m->min || !m->max)
+        return perr(c, map, "%s: a range needs both min and max", key);
+    if (grid && !m->num)
+        return perr(c, map, "%s: a range needs num (the number of points, ends included) with method grid", key);
+    if (!grid && m->num)
+        return perr(c, m->num, "%s: num is not used with method random (ranges are sampled; remove num)", key);
+    const yaml_node_t *ends[2] = {m->min, m->max};
+    double lim[2];
+    for (int j = 0; j < 2; j++) {
+        const yaml_node_t *n = ends[j];
+        if (n->type != YAML_SCALAR_NODE || is_null(n))
+            return perr(c, n, "%s: %s must be a number", key, j ? "max" : "min");
+        /* type and range of the setting, with cfg_set's message */
+        cfg scratch;
+        char who[320];
+        sgd_err e1 = {0};
+        cfg_defaults(&scratch);
+        who_at(c, n, key, who, sizeof who);
+        if (cfg_set(&scratch, f, sval(n), who, &e1))
+            return sgd_fail(c->e, e1.code, "%s", e1.msg);
+        if (parse_real(sval(n), &lim[j]))
+            return perr(c, n, "%s: '%.60s' is not a number", key, sval(n));
+    }
+    if (lim[0] > lim[1])
+        return perr(c, m->min, "%s: min %.17g is larger than max %.17g", key, lim[0], lim[1]);
+    int log_scale = 0;
+    if (m->scale) {
+        const char *sc = m->scale->type == YAML_SCALAR_NODE ? sval(m->scale) : "";
+        if (!strcmp(sc, "log"))
+            log_scale = 1;
+        else if (strcmp(sc, "linear"))
+            return perr(c, m->scale, "%s: unknown scale '%.40s' (accepted: linear, log)", key, sc);
+    }
+    if (log_scale && lim[0] <= 0)
+        return perr(c, m->min, "%s: scale log needs min > 0 (got %.17g)", key, lim[0]);
+    long num = 0;
+    if (grid) {
+        if (m->num->type != YAML_SCALAR_NODE || parse_count(sval(m->num), 1, SPEC_MAX_VALUES, &num))
+            return perr(c, m->num, "%s: num must be an integer from 1 to %ld (got %.40s)", key, SPEC_MAX_VALUES,
+                        m->num->type == YAML_SCALAR_NODE ? sval(m->num) : kind(m->num));
+        if (num > 1 && lim[0] == lim[1])
+            return perr(c, m->num, "%s: min equals max, so num %ld gives %ld equal values (use value:)", key, num, num);
+    }
+    int a;
+    if (axis_new(c, key, k, f, num, &a))
+        return c->e->code;
+    spec_axis *ax = &c->sp->pub.axes[a];
+    ax->min = lim[0], ax->max = lim[1], ax->log_scale = log_scale;
+    if (!grid)
+        return 0;
+    /* numpy.linspace / numpy.geomspace: v_i = start + i*step, the ends exact */
+    double lo = log_scale ? log10(lim[0]) : lim[0], hi = log_scale ? log10(lim[1]) : lim[1];
+    double step = num > 1 ? (hi - lo) / (double)(num - 1) : 0;
+    long long prev = 0;
+    for (long i = 0; i < num; i++) {
+        double v = (double)i * step + lo;
+        if (log_scale)
+            v = pow(10.0, v);
+        if (i == 0)
+            v = lim[0];
+        else if (i == num - 1)
+            v = lim[1];
+        char text[40];
+        if (is_integer_type(f)) {
+            long long r = llround(v);
+            if (i > 0 && r == prev)
+                return perr(c, map, "%s: num %ld gives duplicate integers after rounding (%lld twice); use a smaller num",
+                            key, num, r);
+            prev = r;
+            snprintf(text, sizeof text, "%lld", r);
+        } else {
+            fmt_real(v, text, sizeof text);
+        }
+        if (axis_set(c, a, (int)i, text, k))
+            return c->e->code;
+    }
+    if (f->type == CFG_REAL || f == &temp_field) /* a very narrow range can still repeat a double */
+        for (long i = 1; i < num; i++)
+            if (c->sp->val[a][i].d == c->sp->val[a][i - 1].d)
+                return perr(c, map, "%s: num %ld gives duplicate values (the range is too narrow)", key, num);
+    return 0;
+}
+
+static int add_key(pctx *c, const char *name, const yaml_node_t *k)
+{
+    spec_impl *s = c->sp;
+    if (s->n_keys >= SPEC_MAX_AXES)
+        return perr(c, k, "too many keys");
+    spec_key *sk = &s->keys[s->n_keys++];
+    snprintf(sk->name, sizeof sk->name, "%s", name);
+    sk->line = (int)k->start_mark.line + 1;
+    sk->col = (int)k->start_mark.column + 1;
+    return 0;
+}
+
+static const spec_key *find_key(const spec_impl *s, const char *name)
+{
+    for (int i = 0; i < s->n_keys; i++)
+        if (!strcmp(s->keys[i].name, name))
+            return &s->keys[i];
+    return NULL;
+}
+
+/* One entry `key: v` under parameters. */
+static int parse_param(pctx *c, const yaml_node_t *k, const yaml_node_t *v)
+{
+    spec_impl *s = c->sp;
+    const char *key = sval(k);
+    const cfg_field *f = !strcmp(key, "temperature") ? &temp_field : cfg_find(key);
+    if (!f || strcmp(f->name, key)) {
+        const char *sg = suggest_setting(key);
+        if (sg)
+            return perr(c, k, "unknown setting '%.60s' (did you mean '%s'?)", key, sg);
+        return perr(c, k, "unknown setting '%.60s' (the settings are listed by sgdsweep train --help)", key);
+    }
+    if (!strcmp(key, "seed") && s->seeds_axis >= 0)
+        return perr(c, k, "seed: given both here and as seeds (line %d); use one", s->pub.axes[s->seeds_axis].line);
+    if (add_key(c, key, k))
+        return c->e->code;
+
+    pmap m = {0};
+    const yaml_node_t *map = v;
+    if (v->type == YAML_SCALAR_NODE) {
+        m.value = v; /* shorthand: key: X */
+    } else if (v->type == YAML_SEQUENCE_NODE) {
+        m.values = v; /* shorthand: key: [X, Y] */
+    } else {
+        if (check_map(c, v, key))
+            return c->e->code;
+        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+            yaml_node_t *pk = node(c, p->key), *pv = node(c, p->value);
+            const char *n = sval(pk);
+            const yaml_node_t **slot = !strcmp(n, "value") ? &m.value : !strcmp(n, "values") ? &m.values
+                                       : !strcmp(n, "min") ? &m.min : !strcmp(n, "max") ? &m.max
+                                       : !strcmp(n, "num") ? &m.num : !strcmp(n, "scale") ? &m.scale : NULL;
+            if (!slot)
+                return perr(c, pk, "%s: unknown key '%.40s' (accepted: value, values, min, max, num, scale)", key, n);
+            *slot = pv;
+        }
+        if (m.value && m.values)
+            return perr(c, v, "%s: give value or values, not both", key);
+        const yaml_node_t *rk = m.min ? m.min : m.max ? m.max : m.num ? m.num : m.scale;
+        if ((m.value || m.values) && rk)
+            return perr(c, rk, "%s: min/max/num/scale make a range; they do not go with %s", key,
+                        m.value ? "value" : "values");
+        if (!m.value && !m.values && !rk)
+            return perr(c, v, "%s: empty (give value, values, or min/max)", key);
+    }
+
+    if (m.value) {
+        if (m.value->type != YAML_SCALAR_NODE)
+            return perr(c, m.value, "%s: value must be a single value, not %s (a list goes in values:)", key,
+                        kind(m.value));
+        if (is_null(m.value))
+            return perr(c, m.value == v ? k : m.value, "%s: missing value", key);
+        cfg scratch;
+        cfg *dst = f == &temp_field ? &scratch : &s->pub.base;
+        char who[320];
+        sgd_err e1 = {0};
+        cfg_defaults(&scratch);
+        who_at(c, m.value, key, who, sizeof who);
+        if (cfg_set(dst, f, sval(m.value), who, &e1))
+            return sgd_fail(c->e, e1.code, "%s", e1.msg);
+        if (f == &temp_field)
+            s->temp_given = 1, s->temp = scratch.lr;
+        return 0;
+    }
+    if (m.values) {
+        if (m.values->type != YAML_SEQUENCE_NODE)
+            return perr(c, m.values, "%s: values must be a list [a, b, ...], not %s", key, kind(m.values));
+        long n = (long)(m.values->data.sequence.items.top - m.values->data.sequence.items.start);
+        if (n == 0)
+            return perr(c, m.values, "%s: empty values list", key);
+        if (n > SPEC_MAX_VALUES)
+            return perr(c, m.values, "%s: more than %ld values", key, SPEC_MAX_VALUES);
+        int a;
+        if (axis_new(c, key, k, f, n, &a) || parse_values(c, a, m.values))
+            return c->e->code;
+        if (f == &temp_field)
+            s->temp_given = 1;
+        return 0;
+    }
+    if (parse_range(c, key, k, map, f, &m))
+        return c->e->code;
+    if (f == &temp_field)
+        s->temp_given = 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------- top level */
+
+typedef struct {
+    const yaml_node_t *k, *v;
+} kv;
+
+typedef struct {
+    kv name, description, method, run_count, sampling_seed, seeds, parameters, zip;
+} top;
+
+static int parse_seeds(pctx *c, const kv *sd)
+{
+    spec_impl *s = c->sp;
+    const yaml_node_t *v = sd->v;
+    const cfg_field *f = cfg_find("seed");
+    int a;
+    if (add_key(c, "seed", sd->k))
+        return c->e->code;
+    if (v->type == YAML_SCALAR_NODE) {
+        long n;
+        if (is_null(v) || parse_count(sval(v), 1, SPEC_MAX_VALUES, &n))
+            return perr(c, v, "seeds: expected a count from 1 to %ld or a list of seeds, got '%.40s'", SPEC_MAX_VALUES,
+                        sval(v));
+        if (axis_new(c, "seed", sd->k, f, n, &a))
+            return c->e->code;
+        for (long i = 0; i < n; i++) {
+            char text[24];
+            snprintf(text, sizeof text, "%ld", i);
+            if (axis_set(c, a, (int)i, text, v))
+                return c->e->code;
+        }
+    } else if (v->type == YAML_SEQUENCE_NODE) {
+        long n = (long)(v->data.sequence.items.top - v->data.sequence.items.start);
+        if (n == 0)
+            return perr(c, v, "seeds: empty list");
+        if (n > SPEC_MAX_VALUES)
+            return perr(c, v, "seeds: more than %ld seeds", SPEC_MAX_VALUES);
+        if (axis_new(c, "seed", sd->k, f, n, &a) || parse_values(c, a, v))
+            return c->e->code;
+    } else {
+        return perr(c, v, "seeds: expected a count or a list of seeds, not %s", kind(v));
+    }
+    s->seeds_axis = a;
+    return 0;
+}
+
+/* zip: [[a, b], [c, d, e]]. group[a] gets the group of each axis (-1: none);
+ * members[g][..] the axes of group g in the order listed. */
+static int parse_zip(pctx *c, const kv *z, int *group, int members[][16], int *n_members, int *n_groups)
+{
+    spec_impl *s = c->sp;
+    const yaml_node_t *v = z->v;
+    *n_groups = 0;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return perr(c, v, "zip: expected a list of lists of parameter names, e.g. [[batch, temperature]]");
+    for (yaml_node_item_t *gi = v->data.sequence.items.start; gi < v->data.sequence.items.top; gi++) {
+        yaml_node_t *gn = node(c, *gi);
+        if (gn->type != YAML_SEQUENCE_NODE)
+            return perr(c, gn, "zip: each group must be a list of parameter names, not %s", kind(gn));
+        int g = (*n_groups)++, nm = (int)(gn->data.sequence.items.top - gn->data.sequence.items.start);
+        if (nm < 2)
+            return perr(c, gn, "zip: a group needs at least two parameters");
+        if (nm > 16)
+            return perr(c, gn, "zip: a group holds at most 16 parameters");
+        n_members[g] = 0;
+        for (int j = 0; j < nm; j++) {
+            yaml_node_t *it = node(c, gn->data.sequence.items.start[j]);
+            if (it->type != YAML_SCALAR_NODE || is_null(it))
+                return perr(c, it, "zip: expected a parameter name, not %s", kind(it));
+            const char *name = sval(it);
+            int a = -1;
+            for (int b = 0; b < s->pub.n_axes; b++)
+                if (b != s->seeds_axis && !strcmp(s->pub.axes[b].name, name))
+                    a = b;
+            if (a < 0) {
+                if (find_key(s, name) && strcmp(name, "seed"))
+                    return perr(c, it, "zip: '%.60s' has a single value; only swept parameters can be zipped", name);
+                if (!strcmp(name, "seed") && s->seeds_axis >= 0)
+                    return perr(c, it, "zip: 'seed' comes from seeds:, which cannot be zipped (sweep seed under parameters)");
+                return perr(c, it, "zip: '%.60s' is not a parameter of this spec", name);
+            }
+            if (group[a] >= 0)
+                return perr(c, it, "zip: '%.60s' is already in a zip group", name);
+            const spec_axis *ax = &s->pub.axes[a];
+            if (s->pub.method == SPEC_RANDOM && ax->n == 0)
+                return perr(c, it, "zip: '%.60s' is a sampled range; with method random only values lists can be zipped",
+                            name);
+            if (j > 0) {
+                const spec_axis *a0 = &s->pub.axes[members[g][0]];
+                if (ax->n != a0->n)
+                    return perr(c, it, "zip: %s has %d values but %s has %d; zipped parameters need equal lengths",
+                                ax->name, ax->n, a0->name, a0->n);
+            }
+            group[a] = g;
+            members[g][n_members[g]++] = a;
+        }
+    }
+    return 0;
+}
+
+/* Sort the axes by their position in the text (insertion sort: a few dozen). */
+static void sort_axes(spec_impl *s)
+{
+    spec *p = &s->pub;
+    for (int i = 1; i < p->n_axes; i++)
+        for (int j = i; j > 0; j--) {
+            spec_axis *x = &p->axes[j - 1], *y = &p->axes[j];
+            if (x->line < y->line || (x->line == y->line && x->col < y->col))
+                break;
+            spec_axis t = *x;
+            *x = *y, *y = t;
+            const cfg_field *tf = s->field[j - 1];
+            s->field[j - 1] = s->field[j], s->field[j] = tf;
+            spec_val *tv = s->val[j - 1];
+            s->val[j - 1] = s->val[j], s->val[j] = tv;
+            if (s->seeds_axis == j)
+                s->seeds_axis = j - 1;
+            else if (s->seeds_axis == j - 1)
+                s->seeds_axis = j;
+        }
+}
+
+/* Dimensions (grid) or draw groups (random), in order of first appearance. */
+static int build_dims(pctx *c, const int *group, int members[][16], const int *n_members)
+{
+    spec_impl *s = c->sp;
+    spec *p = &s->pub;
+    int grid = p->method == SPEC_GRID;
+    if (grid && p->n_axes) {
+        p->dims = calloc((size_t)p->n_axes, sizeof *p->dims);
+        if (!p->dims)
+            return oom(c);
+    }
+    int nd = 0;
+    for (int a = 0; a < p->n_axes; a++) {
+        if (p->axes[a].dim >= 0 || (!grid && a == s->seeds_axis))
+            continue;
+        int d = nd++, g = group[a];
+        int n_in = g >= 0 ? n_members[g] : 1;
+        for (int j = 0; j < n_in; j++)
+            p->axes[g >= 0 ? members[g][j] : a].dim = d;
+        if (!grid)
+            continue;
+        spec_dim *dm = &p->dims[d];
+        dm->n = p->axes[a].n;
+        dm->n_axes = n_in;
+        size_t used = 0;
+        for (int j = 0; j < n_in; j++) {
+            int b = g >= 0 ? members[g][j] : a;
+            dm->axes[j] = b;
+            int w = snprintf(dm->name + used, sizeof dm->name - used, "%s%s", j ? "_" : "", p->axes[b].name);
+            if (w < 0 || (size_t)w >= sizeof dm->name - used)
+                return perr(c, NULL, "zip: the names of a group are too long together (%zu characters at most)",
+                            sizeof dm->name - 1);
+            used += (size_t)w;
+        }
+    }
+    if (grid)
+        p->n_dims = nd;
+    else
+        s->n_groups = nd;
+    return 0;
+}
+
+/* ------------------------------------------------------------- runs */
+
+static void apply(const spec_impl *s, int a, int k, cfg *out, double *temp)
+{
+    if (s->field[a] == &temp_field)
+        *temp = s->val[a][k].d;
+    else
+        field_put(out, s->field[a], s->val[a][k], s->pub.axes[a].values[k]);
+}
+
+/* Random search: the draws of configuration ci into out (seed not set). */
+static int draw_config(const spec_impl *s, long ci, cfg *out, double *temp, sgd_err *e)
+{
+    const spec *p = &s->pub;
+    gsl_rng *r = rng_stream(rng_hash(p->sampling_seed, (uint64_t)ci), SPEC_RNG_PURPOSE);
+    if (!r)
+        return sgd_fail(e, SGD_ENOMEM, "%s: out of memory", p->path);
+    for (int g = 0; g < s->n_groups; g++) {
+        int a0 = 0;
+        while (p->axes[a0].dim != g || a0 == s->seeds_axis)
+            a0++;
+        const spec_axis *ax = &p->axes[a0];
+        const cfg_field *f = s->field[a0];
+        if (ax->n > 0) { /* categorical; zip members share the index */
+            int k = (int)gsl_rng_uniform_int(r, (unsigned long)ax->n);
+            for (int b = a0; b < p->n_axes; b++)
+                if (p->axes[b].dim == g && b != s->seeds_axis)
+                    apply(s, b, k, out, temp);
+            continue;
+        }
+        double u = gsl_rng_uniform(r); /* [0, 1) */
+        spec_val v;
+        if (is_integer_type(f) && !ax->log_scale) {
+            /* every integer of [min, max] equally likely */
+            long long lo = llround(ax->min), hi = llround(ax->max);
+            uint64_t span = (uint64_t)(hi - lo) + 1;
+            long long x = lo + (long long)(u * (double)span);
+            v = int_val(f, x > hi ? hi : x);
+        } else {
+            double x = ax->log_scale ? exp(log(ax->min) + u * (log(ax->max) - log(ax->min)))
+                                     : ax->min + u * (ax->max - ax->min);
+            x = fmin(fmax(x, ax->min), ax->max); /* exp/log rounding */
+            if (is_integer_type(f))
+                v = int_val(f, llround(x));
+            else
+                v.d = x;
+        }
+        if (f == &temp_field)
+            *temp = v.d;
+        else
+            field_put(out, f, v, "");
+    }
+    gsl_rng_free(r);
+    return 0;
+}
+
+int spec_run(const spec *sp, long i, cfg *out, sgd_err *e)
+{
+    const spec_impl *s = (const spec_impl *)sp;
+    if (i < 0 || i >= sp->n_runs)
+        return sgd_fail(e, SGD_EUSAGE, "%s: run %ld out of range (the spec has %ld runs, 0..%ld)", sp->path, i,
+                        sp->n_runs, sp->n_runs - 1);
+    *out = sp->base;
+    double temp = s->temp;
+    if (sp->method == SPEC_GRID) {
+        long rest = i;
+        for (int d = sp->n_dims - 1; d >= 0; d--) {
+            const spec_dim *dm = &sp->dims[d];
+            int k = (int)(rest % dm->n);
+            rest /= dm->n;
+            for (int j = 0; j < dm->n_axes; j++)
+                apply(s, dm->axes[j], k, out, &temp);
+        }
+    } else {
+        if (draw_config(s, i / s->n_seeds, out, &temp, e))
+            return e->code;
+        if (s->seeds_axis >= 0)
+            apply(s, s->seeds_axis, (int)(i % s->n_seeds), out, &temp);
+    }
+    if (s->temp_given)
+        out->lr = temp * (double)out->batch;
+    return 0;
+}
+
+void spec_run_index(const spec *sp, long i, int *idx)
+{
+    for (int d = sp->n_dims - 1; d >= 0; d--) {
+        idx[d] = (int)(i % sp->dims[d].n);
+        i /= sp->dims[d].n;
+    }
+}
+
+/* cfg_validate's message for run i, placed at the first key it mentions that
+ * the spec sets (lr stands for temperature when that is given). */
+static int run_error(const spec_impl *s, long i, const char *msg, sgd_err *e)
+{
+    const spec_key *k = NULL;
+    const char *q = msg;
+    while (*q && !k) {
+        if (!(isalpha((unsigned char)*q) || *q == '_')) {
+            q++;
+            continue;
+        }
+        char w[64];
+        size_t n = 0;
+        while (isalnum((unsigned char)*q) || *q == '_') {
+            if (n < sizeof w - 1)
+                w[n++] = *q;
+            q++;
+        }
+        w[n] = 0;
+        k = find_key(s, w);
+        if (!k && s->temp_given && !strcmp(w, "lr"))
+            k = find_key(s, "temperature");
+    }
+    return sgd_fail(e, SGD_EUSAGE, "%s:%d:%d: %s (run %ld)", s->pub.path, k ? k->line : 1, k ? k->col : 1, msg, i);
+}
+
+static int check_run(const spec_impl *s, long i, const cfg *c, sgd_err *e)
+{
+    sgd_err e1 = {0};
+    if (s->temp_given && !isfinite(c->lr)) {
+        snprintf(e1.msg, sizeof e1.msg, "temperature: lr = temperature * batch %d is not finite", c->batch);
+        return run_error(s, i, e1.msg, e);
+    }
+    if (cfg_validate(c, "", &e1))
+        return run_error(s, i, e1.msg, e);
+    return 0;
+}
+
+/* Every run through cfg_validate; random search draws each configuration once. */
+static int validate_runs(const spec_impl *s, sgd_err *e)
+{
+    const spec *p = &s->pub;
+    cfg c;
+    if (p->method == SPEC_GRID) {
+        for (long i = 0; i < p->n_runs; i++)
+            if (spec_run(p, i, &c, e) || check_run(s, i, &c, e))
+                return e->code;
+        return 0;
+    }
+    for (long ci = 0; ci < s->n_configs; ci++) {
+        double temp = s->temp;
+        c = p->base;
+        if (draw_config(s, ci, &c, &temp, e))
+            return e->code;
+        if (s->temp_given)
+            c.lr = temp * (double)c.batch;
+        for (long j = 0; j < s->n_seeds; j++) {
+            if (s->seeds_axis >= 0)
+                apply(s, s->seeds_axis, (int)j, &c, &temp);
+            if (check_run(s, ci * s->n_seeds + j, &c, e))
+                return e->code;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- top level */
+
+static int parse_doc(pctx *c, const yaml_node_t *root)
+{
+    spec_impl *s = c->sp;
+    spec *p = &s->pub;
+    if (root->type != YAML_MAPPING_NODE)
+        return perr(c, root, "a spec is a mapping (method:, seeds:, parameters:, ...), not %s", kind(root));
+    if (check_map(c, root, "spec"))
+        return c->e->code;
+    top t;
+    memset(&t, 0, sizeof t);
+    for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < root->data.mapping.pairs.top; q++) {
+        yaml_node_t *k = node(c, q->key), *v = node(c, q->value);
+        const char *n = sval(k);
+        kv *slot = !strcmp(n, "name") ? &t.name : !strcmp(n, "description") ? &t.description
+                   : !strcmp(n, "method") ? &t.method : !strcmp(n, "run_count") ? &t.run_count
+                   : !strcmp(n, "sampling_seed") ? &t.sampling_seed : !strcmp(n, "seeds") ? &t.seeds
+                   : !strcmp(n, "parameters") ? &t.parameters : !strcmp(n, "zip") ? &t.zip : NULL;
+        if (!slot) {
+            const char *sg = suggest_top(n);
+            if (sg)
+                return perr(c, k, "unknown key '%.60s' (did you mean '%s'?)", n, sg);
+            if (cfg_find(n) || !strcmp(n, "temperature"))
+                return perr(c, k, "unknown key '%.60s' (settings go under parameters:)", n);
+            return perr(c, k, "unknown key '%.60s' (accepted: name, description, method, run_count, sampling_seed, "
+                              "seeds, parameters, zip)", n);
+        }
+        slot->k = k, slot->v = v;
+    }
+    if (t.name.v && t.name.v->type != YAML_SCALAR_NODE)
+        return perr(c, t.name.v, "name: expected text, not %s", kind(t.name.v));
+    if (t.description.v && t.description.v->type != YAML_SCALAR_NODE)
+        return perr(c, t.description.v, "description: expected text, not %s", kind(t.description.v));
+
+    p->method = SPEC_GRID;
+    if (t.method.v) {
+        const char *m = t.method.v->type == YAML_SCALAR_NODE ? sval(t.method.v) : "";
+        if (!strcmp(m, "random"))
+            p->method = SPEC_RANDOM;
+        else if (strcmp(m, "grid"))
+            return perr(c, t.method.v, "method: unknown value '%.40s' (accepted: grid, random)",
+                        t.method.v->type == YAML_SCALAR_NODE ? m : kind(t.method.v));
+    }
+    if (p->method == SPEC_GRID) {
+        if (t.run_count.k)
+            return perr(c, t.run_count.k, "run_count: only for method random (a grid runs every combination)");
+        if (t.sampling_seed.k)
+            return perr(c, t.sampling_seed.k, "sampling_seed: only for method random");
+    } else {
+        if (!t.run_count.k)
+            return perr(c, t.method.v, "method random needs run_count (the number of configurations to draw)");
+        const yaml_node_t *v = t.run_count.v;
+        if (v->type != YAML_SCALAR_NODE || parse_count(sval(v), 1, SPEC_MAX_CONFIGS, &s->n_configs))
+            return perr(c, v, "run_count: expected an integer from 1 to %ld, got '%.40s'", SPEC_MAX_CONFIGS,
+                        v->type == YAML_SCALAR_NODE ? sval(v) : kind(v));
+        if (t.sampling_seed.k) {
+            v = t.sampling_seed.v;
+            const char *txt = v->type == YAML_SCALAR_NODE ? sval(v) : "";
+            char *end;
+            errno = 0;
+            unsigned long long ss = strtoull(txt, &end, 10);
+            if (!isdigit((unsigned char)txt[0]) || *end || errno)
+                return perr(c, v, "sampling_seed: expected an integer from 0 to 18446744073709551615, got '%.40s'",
+                            v->type == YAML_SCALAR_NODE ? txt : kind(v));
+            p->sampling_seed = (uint64_t)ss;
+        }
+    }
+    if (t.seeds.k && parse_seeds(c, &t.seeds))
+        return c->e->code;
+    if (t.parameters.k) {
+        const yaml_node_t *pm = t.parameters.v;
+        if (pm->type != YAML_MAPPING_NODE)
+            return perr(c, is_null(pm) ? t.parameters.k : pm,
+                        "parameters: expected a mapping of setting names to values, not %s",
+                        is_null(pm) ? "nothing" : kind(pm));
+        if (check_map(c, pm, "parameters"))
+            return c->e->code;
+        for (yaml_node_pair_t *q = pm->data.mapping.pairs.start; q < pm->data.mapping.pairs.top; q++)
+            if (parse_param(c, node(c, q->key), node(c, q->value)))
+                return c->e->code;
+        const spec_key *lr = find_key(s, "lr"), *tk = find_key(s, "temperature");
+        if (lr && tk)
+            return sgd_fail(c->e, SGD_EUSAGE,
+                            "%s:%d:%d: lr: not allowed with temperature (line %d), which sets lr = temperature * batch",
+                            c->name, lr->line, lr->col, tk->line);
+    }
+    sort_axes(s);
+
+    int group[SPEC_MAX_AXES], members[SPEC_MAX_AXES][16], n_members[SPEC_MAX_AXES], n_groups = 0;
+    for (int a = 0; a < SPEC_MAX_AXES; a++)
+        group[a] = -1;
+    if (t.zip.k && parse_zip(c, &t.zip, group, members, n_members, &n_groups))
+        return c->e->code;
+    if (build_dims(c, group, members, n_members))
+        return c->e->code;
+
+    if (p->method == SPEC_GRID) {
+        long long n = 1;
+        for (int d = 0; d < p->n_dims; d++) {
+            n *= p->dims[d].n;
+            if (n > SPEC_MAX_RUNS) {
+                const spec_axis *ax = &p->axes[p->dims[d].axes[0]];
+                return sgd_fail(c->e, SGD_EUSAGE, "%s:%d:%d: the grid has more than %lld runs (up to %s)", c->name,
+                                ax->line, ax->col, SPEC_MAX_RUNS, p->dims[d].name);
+            }
+        }
+        p->n_runs = (long)n;
+    } else {
+        s->n_seeds = s->seeds_axis >= 0 ? p->axes[s->seeds_axis].n : 1;
+        long long n = (long long)s->n_configs * s->n_seeds;
+        if (n > SPEC_MAX_RUNS)
+            return perr(c, t.run_count.v, "run_count %ld x %ld seeds is more than %lld runs", s->n_configs, s->n_seeds,
+                        SPEC_MAX_RUNS);
+        p->n_runs = (long)n;
+    }
+    return validate_runs(s, c->e);
+}
+
+/* Line and column (1-based) of byte offset off. */
+static void offset_pos(const char *text, size_t len, size_t off, int *line, int *col)
+{
+    *line = 1, *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        if (text[i] == '\n')
+            ++*line, *col = 1;
+        else
+            ++*col;
+    }
+}
+
+static int yaml_error(const pctx *c, yaml_parser_t *yp, const char *text, size_t len)
+{
+    if (yp->error == YAML_MEMORY_ERROR)
+        return oom(c);
+    int line, col;
+    if (yp->error == YAML_READER_ERROR) {
+        offset_pos(text, len, yp->problem_offset, &line, &col);
+    } else {
+        line = (int)yp->problem_mark.line + 1;
+        col = (int)yp->problem_mark.column + 1;
+    }
+    if (yp->context)
+        return sgd_fail(c->e, SGD_EUSAGE, "%s:%d:%d: YAML syntax error: %s (%s at line %d)", c->name, line, col,
+                        yp->problem ? yp->problem : "unknown", yp->context, (int)yp->context_mark.line + 1);
+    return sgd_fail(c->e, SGD_EUSAGE, "%s:%d:%d: YAML syntax error: %s", c->name, line, col,
+                    yp->problem ? yp->problem : "unknown");
+}
+
+int spec_parse(const char *text, size_t len, const char *name, spec **out, sgd_err *e)
+{
+    *out = NULL;
+    spec_impl *s = calloc(1, sizeof *s);
+    if (!s)
+        return sgd_fail(e, SGD_ENOMEM, "%s: out of memory", name);
+    spec *p = &s->pub;
+    s->seeds_axis = -1;
+    s->n_seeds = 1;
+    cfg_defaults(&p->base);
+    p->path = dup_text(name);
+    p->text = malloc(len + 1);
+    p->axes = calloc(SPEC_MAX_AXES, sizeof *p->axes);
+    s->field = calloc(SPEC_MAX_AXES, sizeof *s->field);
+    s->val = calloc(SPEC_MAX_AXES, sizeof *s->val);
+    s->keys = calloc(SPEC_MAX_AXES, sizeof *s->keys);
+    if (!p->path || !p->text || !p->axes || !s->field || !s->val || !s->keys) {
+        spec_free(p);
+        return sgd_fail(e, SGD_ENOMEM, "%s: out of memory", name);
+    }
+    if (len)
+        memcpy(p->text, text, len);
+    p->text[len] = 0;
+    p->text_len = len;
+    spec_sha256(p->text, len, p->sha256);
+
+    yaml_parser_t yp;
+    yaml_document_t doc, doc2;
+    pctx c = {name, &doc, s, e};
+    if (!yaml_parser_initialize(&yp)) {
+        spec_free(p);
+        return sgd_fail(e, SGD_ENOMEM, "%s: out of memory", name);
+    }
+    yaml_parser_set_input_string(&yp, (const unsigned char *)p->text, len);
+    int rc;
+    if (!yaml_parser_load(&yp, &doc)) {
+        rc = yaml_error(&c, &yp, p->text, len);
+    } else {
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        if (!root) {
+            rc = sgd_fail(e, SGD_EUSAGE, "%s:1:1: empty spec (see docs/SPEC.md for the format)", name);
+        } else if (!yaml_parser_load(&yp, &doc2)) {
+            rc = yaml_error(&c, &yp, p->text, len);
+        } else {
+            yaml_node_t *r2 = yaml_document_get_root_node(&doc2);
+            if (r2) {
+                pctx c2 = {name, &doc2, s, e};
+                rc = perr(&c2, r2, "a second YAML document; a spec is one document");
+            } else {
+                rc = parse_doc(&c, root);
+            }
+            yaml_document_delete(&doc2);
+        }
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&yp);
+    if (rc) {
+        spec_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+int spec_load(const char *path, spec **out, sgd_err *e)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sgd_fail(e, SGD_EIO, "%s: cannot read (%s)", path, strerror(errno));
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    int err = 0;
+    while (buf) {
+        if (len == cap) {
+            if (cap >= (size_t)SPEC_MAX_TEXT) {
+                fclose(f);
+                free(buf);
+                return sgd_fail(e, SGD_EUSAGE, "%s: larger than %ld bytes; not a spec?", path, SPEC_MAX_TEXT);
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                free(buf);
+            buf = nb, cap *= 2;
+            continue;
+        }
+        errno = 0;
+        size_t want = cap - len, got = fread(buf + len, 1, want, f);
+        len += got;
+        if (got < want) {
+            if (ferror(f))
+                err = errno ? errno : EIO;
+            break;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return sgd_fail(e, SGD_ENOMEM, "%s: out of memory", path);
+    if (err) {
+        free(buf);
+        return sgd_fail(e, SGD_EIO, "%s: cannot read (%s)", path, strerror(err));
+    }
+    int rc = spec_parse(buf, len, path, out, e);
+    free(buf);
+    return rc;
+}
+
+void spec_free(spec *sp)
+{
+    if (!sp)
+        return;
+    spec_impl *s = (spec_impl *)sp;
+    for (int a = 0; sp->axes && a < sp->n_axes; a++) {
+        for (int k = 0; sp->axes[a].values && k < sp->axes[a].n; k++)
+            free(sp->axes[a].values[k]);
+        free(sp->axes[a].values);
+        if (s->val)
+            free(s->val[a]);
+    }
+    free(sp->axes);
+    free(sp->dims);
+    free(s->field);
+    free(s->val);
+    free(s->keys);
+    free(sp->text);
+    free(sp->path);
+    free(s);
+}
