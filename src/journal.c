@@ -8,7 +8,7 @@
 #include "journal.h"
 
 static const char MAGIC[8] = {'S', 'G', 'D', 'J', 'R', 'N', 'L', '1'};
-enum { HEADER = 8 + 64 + 8 };
+enum { HEADER = 8 + 64 + 8 + 8 + 8 }; /* magic, sha, n_runs, created, resumes */
 
 struct journal {
     int fd;
@@ -63,17 +63,19 @@ static journal *wrap(int fd, const char *path)
     return j;
 }
 
-int journal_create(const char *path, const char *sha256, long n_runs, journal **out, sgd_err *e)
+int journal_create(const char *path, const char *sha256, long n_runs, double created, journal **out, sgd_err *e)
 {
     *out = NULL;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return sgd_fail(e, SGD_EIO, "%s: cannot create journal (%s)", path, strerror(errno));
     char h[HEADER];
-    int64_t n = n_runs;
+    int64_t n = n_runs, resumes = 0;
     memcpy(h, MAGIC, 8);
     memcpy(h + 8, sha256, 64);
     memcpy(h + 72, &n, 8);
+    memcpy(h + 80, &created, 8);
+    memcpy(h + 88, &resumes, 8);
     if (write_all(fd, h, sizeof h) != 0 || fdatasync(fd) != 0) {
         int err = errno;
         close(fd);
@@ -88,7 +90,7 @@ int journal_create(const char *path, const char *sha256, long n_runs, journal **
 }
 
 int journal_resume(const char *path, const char *sha256, long n_runs, sweep_table *t, long *n_records,
-                   journal **out, sgd_err *e)
+                   double *created, long *resumes, journal **out, sgd_err *e)
 {
     *out = NULL;
     *n_records = 0;
@@ -101,8 +103,15 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
         close(fd);
         return sgd_fail(e, SGD_EIO, "%s: not an sgdsweep journal", path);
     }
-    int64_t n;
+    int64_t n, res;
     memcpy(&n, h + 72, 8);
+    memcpy(created, h + 80, 8);
+    memcpy(&res, h + 88, 8);
+    *resumes = (long)++res;
+    if (pwrite(fd, &res, 8, 88) != 8) {
+        close(fd);
+        return sgd_fail(e, SGD_EIO, "%s: cannot update journal (%s)", path, strerror(errno));
+    }
     if (memcmp(h + 8, sha256, 64) != 0) {
         close(fd);
         return sgd_fail(e, SGD_EUSAGE,

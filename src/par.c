@@ -287,10 +287,11 @@ static int coord_setup(coord *c, int *created, long *n_resumed)
         unlink(jpath);
     }
     if (o->resume) {
-        if (journal_resume(jpath, sp->sha256, sp->n_runs, &c->t, n_resumed, &c->jr, &c->err))
+        if (journal_resume(jpath, sp->sha256, sp->n_runs, &c->t, n_resumed, &c->prov.created, &c->prov.resumes,
+                           &c->jr, &c->err))
             return c->err.code;
     } else {
-        if (journal_create(jpath, sp->sha256, sp->n_runs, &c->jr, &c->err))
+        if (journal_create(jpath, sp->sha256, sp->n_runs, c->prov.created, &c->jr, &c->err))
             return c->err.code;
         *created = 1;
     }
@@ -490,7 +491,6 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
         c.prov.mpi_size = size;
         c.prov.hosts = hostlist ? hostlist : "";
         c.prov.mpi_version = verbuf;
-        c.prov.resumes = o->resume;
         if (ok && coord_setup(&c, &created, &n_resumed) != 0)
             ok = 0;
         if (!ok) {

@@ -351,6 +351,9 @@ static int axis_new(pctx *c, const char *key, const yaml_node_t *k, const cfg_fi
     return 0;
 }
 
+/* The key an axis came from: its setting, or `seeds`. */
+static const char *axis_key(const spec_impl *s, int a) { return a == s->seeds_axis ? "seeds" : s->pub.axes[a].name; }
+
 /* Parse text (at node n) into value k of axis a; the error names the key. */
 static int axis_set(pctx *c, int a, int k, const char *text, const yaml_node_t *n)
 {
@@ -358,7 +361,7 @@ static int axis_set(pctx *c, int a, int k, const char *text, const yaml_node_t *
     spec_axis *ax = &s->pub.axes[a];
     cfg scratch;
     char who[320];
-    who_at(c, n, ax->name, who, sizeof who);
+    who_at(c, n, axis_key(s, a), who, sizeof who);
     cfg_defaults(&scratch);
     sgd_err e1 = {0};
     if (cfg_set(&scratch, s->field[a], text, who, &e1))
@@ -439,13 +442,14 @@ static int find_duplicate(const spec_impl *s, int a, int *first, int *oomf)
 static int parse_values(pctx *c, int a, const yaml_node_t *v)
 {
     spec_axis *ax = &c->sp->pub.axes[a];
+    const char *key = axis_key(c->sp, a);
     int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     for (int j = 0; j < n; j++) {
         yaml_node_t *it = node(c, v->data.sequence.items.start[j]);
         if (it->type != YAML_SCALAR_NODE)
-            return perr(c, it, "%s: list items must be single values, not %s", ax->name, kind(it));
+            return perr(c, it, "%s: list items must be single values, not %s", key, kind(it));
         if (is_null(it))
-            return perr(c, it, "%s: empty list item", ax->name);
+            return perr(c, it, "%s: empty list item", key);
         if (axis_set(c, a, j, sval(it), it))
             return c->e->code;
     }
@@ -454,7 +458,7 @@ static int parse_values(pctx *c, int a, const yaml_node_t *v)
         return oom(c);
     if (d >= 0)
         return perr(c, node(c, v->data.sequence.items.start[d]), "%s: value '%.60s' is already in the list (item %d)",
-                    ax->name, ax->values[d], first + 1);
+                    key, ax->values[d], first + 1);
     return 0;
 }
 
@@ -496,7 +500,7 @@ static int parse_range(pctx *c, const char *key, const yaml_node_t *k, const yam
             return perr(c, n, "%s: '%.60s' is not a number", key, sval(n));
     }
     if (lim[0] > lim[1])
-        return perr(c, m->min, "%s: min %.17g is larger than max %.17g", key, lim[0], lim[1]);
+        return perr(c, m->min, "%s: min %.40s is larger than max %.40s", key, sval(m->min), sval(m->max));
     int log_scale = 0;
     if (m->scale) {
         const char *sc = m->scale->type == YAML_SCALAR_NODE ? sval(m->scale) : "";
@@ -506,7 +510,7 @@ static int parse_range(pctx *c, const char *key, const yaml_node_t *k, const yam
             return perr(c, m->scale, "%s: unknown scale '%.40s' (accepted: linear, log)", key, sc);
     }
     if (log_scale && lim[0] <= 0)
-        return perr(c, m->min, "%s: scale log needs min > 0 (got %.17g)", key, lim[0]);
+        return perr(c, m->min, "%s: scale log needs min > 0 (got %.40s)", key, sval(m->min));
     long num = 0;
     if (grid) {
         if (m->num->type != YAML_SCALAR_NODE || parse_count(sval(m->num), 1, SPEC_MAX_VALUES, &num))
@@ -686,6 +690,7 @@ static int parse_seeds(pctx *c, const kv *sd)
                         sval(v));
         if (axis_new(c, "seed", sd->k, f, n, &a))
             return c->e->code;
+        s->seeds_axis = a;
         for (long i = 0; i < n; i++) {
             char text[24];
             snprintf(text, sizeof text, "%ld", i);
@@ -698,12 +703,14 @@ static int parse_seeds(pctx *c, const kv *sd)
             return perr(c, v, "seeds: empty list");
         if (n > SPEC_MAX_VALUES)
             return perr(c, v, "seeds: more than %ld seeds", SPEC_MAX_VALUES);
-        if (axis_new(c, "seed", sd->k, f, n, &a) || parse_values(c, a, v))
+        if (axis_new(c, "seed", sd->k, f, n, &a))
+            return c->e->code;
+        s->seeds_axis = a;
+        if (parse_values(c, a, v))
             return c->e->code;
     } else {
         return perr(c, v, "seeds: expected a count or a list of seeds, not %s", kind(v));
     }
-    s->seeds_axis = a;
     return 0;
 }
 
