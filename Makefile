@@ -70,9 +70,18 @@ $(BUILD):
 deps:
 	@scripts/deps.sh build test
 
+# make run: the quickstart sweep on every local core, then its report.
+# An existing result is continued (--resume), never overwritten.
+RUN_SPEC ?= jobs/quickstart.yaml
+RUN_OUT  ?= out/$(basename $(notdir $(RUN_SPEC))).h5
+NP       ?= $(shell nproc)
+MPIRUN   := $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1) mpirun
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	$(BIN) train --data teacher --width 256 --depth 2 --steps 4000 --lr 0.05 --curve -
+	@mkdir -p $(dir $(RUN_OUT))
+	$(MPIRUN) -np $(NP) $(BIN) run $(RUN_SPEC) -o $(RUN_OUT) $(if $(wildcard $(RUN_OUT).journal),--resume)
+	@$(PYTHON) analysis/report.py $(RUN_OUT)
+	@echo "result file: $(RUN_OUT)"
 
 # make check also runs every suite again under the sanitizers in CHECK_SAN
 # (empty: skip); with SANITIZE set, only that build is tested.

@@ -88,6 +88,10 @@ long trainer_examples(const trainer *t);
 /* Resolved budget in steps (steps, epochs or sde_time; 1000 if none given). */
 long train_budget(const cfg *s, int n_train);
 
+/* Steps between full train-set evaluations (cfg eval_every, or the automatic
+ * choice when it is 0; 1 for full-batch methods). */
+long train_eval_every(const cfg *s, int n_train, long T);
+
 /* Learning rate at step t of T (warm-up, then the schedule). */
 double train_lr(const cfg *s, long t, long T);
 

@@ -96,7 +96,7 @@ const cfg_field cfg_fields[] = {
     INT("checkpoints", checkpoints, "20", 2, 1000000, "record", "", "learning-curve points (incl. step 0 and the end)"),
     ENUM("spacing", spacing, "log", spacing_names, "record", "checkpoint spacing"),
     LNG("eval_every", eval_every, "0", 0, 1e15, "record", "steps",
-        "full train-set loss every N steps for hitting times (0: about 200 times per run)"),
+        "full train-set loss every N steps, for hitting times (0: auto, docs/TRAINING.md)"),
     REAL("target_loss", target_loss, "1e-3", 0, 1, BIG, "record", "", "epsilon for the hitting step of train loss"),
     REAL("blowup", blowup, "1e6", 0, 1, BIG, "record", "", "a loss above this (or non-finite) ends the run as diverged"),
     /* seeds */

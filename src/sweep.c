@@ -137,8 +137,7 @@ double sweep_cost(const cfg *s)
     const double n = s->n_train;
     const double B = cfg_full_batch(s) ? n : s->batch;
     const long T = train_budget(s, s->n_train);
-    const double ev = s->eval_every > 0 ? s->eval_every : ceil(T / 200.0);
-    const double evals = cfg_full_batch(s) ? s->checkpoints : T / ev + s->checkpoints;
+    const double evals = cfg_full_batch(s) ? s->checkpoints : (double)T / train_eval_every(s, s->n_train, T) + s->checkpoints;
     return 6 * macs * B * T + 2 * macs * (evals * n + s->checkpoints * s->n_test);
 }
 

@@ -141,6 +141,21 @@ int train_checkpoints(const cfg *s, long T, long *out)
     return n;
 }
 
+long train_eval_every(const cfg *s, int n_train, long T)
+{
+    if (cfg_full_batch(s))
+        return 1; /* every full-batch step yields the exact train loss */
+    if (s->eval_every > 0)
+        return s->eval_every;
+    /* about 200 evaluations per run, but an evaluation (a forward pass over
+     * n_train, ~1/3 of a step's cost per batch) at most every 10 steps' worth
+     * of work: evaluation stays under ~10% of training */
+    long by_count = (T + 199) / 200;
+    long by_cost = (long)ceil(10.0 * n_train / (3.0 * s->batch));
+    long ev = by_count > by_cost ? by_count : by_cost;
+    return ev > 0 ? ev : 1;
+}
+
 /* ---- driver ------------------------------------------------------------- */
 
 static double now(void)
@@ -207,9 +222,7 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
         return sgd_fail(e, SGD_ENOMEM, "out of memory (result buffers)");
     }
     r->n_ckpt = train_checkpoints(s, T, r->ckpt_step);
-    r->eval_every = s->eval_every > 0 ? s->eval_every : (T + 199) / 200 > 0 ? (T + 199) / 200 : 1;
-    if (full)
-        r->eval_every = 1; /* every full-batch step yields the exact train loss */
+    r->eval_every = train_eval_every(s, ds->n_train, T);
     r->status = RUN_DONE;
     r->diverged_step = r->hit_loss_step = r->hit_acc_step = r->min_train_loss_step = -1;
     r->min_train_loss = NAN;

@@ -1,0 +1,706 @@
+/* test_spec.c -- sweep specs against independent computations.
+ *
+ * Expansion is checked run by run against the row-major formula, ranges
+ * against numpy's linspace/geomspace written out here, random search against
+ * the stream contract of docs/SPEC.md (re-derived draws) and against its
+ * distributions (5-sigma tolerances, fixed seeds: deterministic, yet a wrong
+ * distribution fails), SHA-256 against FIPS 180-4 vectors and sha256sum(1).
+ * The malformed corpus tests/specs/bad/ pins every error message and its
+ * LINE:COL. Paths are relative to the repository root (tests/run.sh). */
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "cfg.h"
+#include "rng.h"
+#include "spec.h"
+#include "testutil.h"
+
+#define BAD_DIR "tests/specs/bad"
+#define GOOD_DIR "tests/specs/good"
+
+/* ---------------------------------------------------------------- helpers */
+
+static spec *parse_ok(const char *text)
+{
+    spec *sp = NULL;
+    sgd_err e = {0};
+    int rc = spec_parse(text, strlen(text), "mem.yaml", &sp, &e);
+    ck_assert_msg(rc == 0, "spec_parse failed (%d): %s\n--- spec:\n%s", rc, e.msg, text);
+    ck_assert_ptr_nonnull(sp);
+    return sp;
+}
+
+/* The error of a spec that must fail with SGD_EUSAGE. */
+static void parse_bad(const char *text, const char *expect)
+{
+    spec *sp = (spec *)1;
+    sgd_err e = {0};
+    int rc = spec_parse(text, strlen(text), "mem.yaml", &sp, &e);
+    ck_assert_msg(rc == SGD_EUSAGE && e.code == SGD_EUSAGE, "expected a usage error, got %d (%s)\n%s", rc, e.msg, text);
+    ck_assert_ptr_null(sp);
+    ck_assert_msg(strstr(e.msg, expect), "error '%s' lacks '%s'", e.msg, expect);
+}
+
+static cfg run_of(const spec *sp, long i)
+{
+    cfg c;
+    sgd_err e = {0};
+    ck_assert_msg(spec_run(sp, i, &c, &e) == 0, "spec_run %ld: %s", i, e.msg);
+    return c;
+}
+
+/* |a - b| <= k ulp(b) */
+static int within_ulp(double a, double b, int k)
+{
+    double lo = b, hi = b;
+    for (int i = 0; i < k; i++)
+        lo = nextafter(lo, -INFINITY), hi = nextafter(hi, INFINITY);
+    return a >= lo && a <= hi;
+}
+
+/* numpy.linspace(a, b, n) (numpy/core/function_base.py): step = (b-a)/(n-1),
+ * y_i = i*step + a, y_{n-1} = b. */
+static void np_linspace(double a, double b, int n, double *y)
+{
+    double step = n > 1 ? (b - a) / (n - 1) : 0;
+    for (int i = 0; i < n; i++)
+        y[i] = i * step + a;
+    if (n > 1)
+        y[n - 1] = b;
+}
+
+/* numpy.geomspace: 10 ** linspace(log10 a, log10 b), then y_0 = a, y_{n-1} = b. */
+static void np_geomspace(double a, double b, int n, double *y)
+{
+    np_linspace(log10(a), log10(b), n, y);
+    for (int i = 0; i < n; i++)
+        y[i] = pow(10.0, y[i]);
+    y[0] = a;
+    if (n > 1)
+        y[n - 1] = b;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char *buf = malloc(1 << 20);
+    *len = fread(buf, 1, (1 << 20) - 1, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* sha256sum(1) of a file, as 64 hex digits. */
+static void sha256sum(const char *path, char hex[65])
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_msg(p != NULL, "cannot run sha256sum");
+    ck_assert_msg(fscanf(p, "%64s", hex) == 1, "no output from sha256sum");
+    ck_assert_int_eq(pclose(p), 0);
+}
+
+/* ---------------------------------------------------------------- SHA-256 */
+
+START_TEST(sha256_vectors)
+{
+    /* FIPS 180-4 / NIST CAVS examples */
+    char h[65];
+    spec_sha256("", 0, h);
+    ck_assert_str_eq(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    spec_sha256("abc", 3, h);
+    ck_assert_str_eq(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    spec_sha256(m448, strlen(m448), h);
+    ck_assert_str_eq(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char *a = malloc(1000000);
+    memset(a, 'a', 1000000);
+    spec_sha256(a, 1000000, h);
+    free(a);
+    ck_assert_str_eq(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+END_TEST
+
+/* Every padding case (one or two final blocks) against sha256sum. */
+START_TEST(sha256_block_boundaries)
+{
+    static const int lens[] = {1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000};
+    char path[] = "/tmp/test_spec_shaXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        int n = lens[k];
+        unsigned char buf[1000];
+        for (int i = 0; i < n; i++)
+            buf[i] = (unsigned char)(i * 37 + 11);
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq((int)fwrite(buf, 1, (size_t)n, f), n);
+        fclose(f);
+        char mine[65], ref[65];
+        spec_sha256(buf, (size_t)n, mine);
+        sha256sum(path, ref);
+        ck_assert_msg(!strcmp(mine, ref), "length %d: %s vs sha256sum %s", n, mine, ref);
+    }
+    unlink(path);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- grid */
+
+START_TEST(grid_expansion_order)
+{
+    /* seeds first: dims seed(2) x width(2) x depth(3), the last fastest */
+    spec *sp = parse_ok("seeds: 2\n"
+                        "parameters:\n"
+                        "  width: [64, 128]\n"
+                        "  depth: {values: [1, 2, 3]}\n"
+                        "  lr: 0.0375\n");
+    static const int W[] = {64, 128}, D[] = {1, 2, 3};
+    ck_assert_int_eq(sp->method, SPEC_GRID);
+    ck_assert_int_eq((int)sp->n_runs, 12);
+    ck_assert_int_eq(sp->n_dims, 3);
+    ck_assert_str_eq(sp->dims[0].name, "seed");
+    ck_assert_str_eq(sp->dims[1].name, "width");
+    ck_assert_str_eq(sp->dims[2].name, "depth");
+    ck_assert_int_eq(sp->dims[0].n, 2);
+    ck_assert_int_eq(sp->dims[1].n, 2);
+    ck_assert_int_eq(sp->dims[2].n, 3);
+    cfg def;
+    cfg_defaults(&def);
+    for (long i = 0; i < 12; i++) {
+        int s = (int)(i / 6), w = (int)(i / 3 % 2), d = (int)(i % 3), idx[3];
+        cfg c = run_of(sp, i);
+        ck_assert_int_eq((int)c.seed, s);
+        ck_assert_int_eq(c.width, W[w]);
+        ck_assert_int_eq(c.depth, D[d]);
+        ck_assert(c.lr == 0.0375);
+        ck_assert_int_eq(c.batch, def.batch);
+        ck_assert_int_eq(c.n_train, def.n_train);
+        spec_run_index(sp, i, idx);
+        ck_assert_int_eq(idx[0], s);
+        ck_assert_int_eq(idx[1], w);
+        ck_assert_int_eq(idx[2], d);
+    }
+    /* run 7 = seed 1, width 64, depth 2 */
+    cfg c = run_of(sp, 7);
+    ck_assert(c.seed == 1 && c.width == 64 && c.depth == 2);
+    ck_assert_int_eq(sp->base.width, def.width); /* swept keys stay out of base */
+    ck_assert(sp->base.lr == 0.0375);
+    spec_free(sp);
+
+    /* seeds last: now the seed varies fastest */
+    sp = parse_ok("parameters:\n  width: [64, 128]\n  depth: [1, 2, 3]\nseeds: [5, 9]\n");
+    ck_assert_int_eq((int)sp->n_runs, 12);
+    ck_assert_str_eq(sp->dims[2].name, "seed");
+    c = run_of(sp, 7); /* width 128, depth 1, seed 9 */
+    ck_assert(c.width == 128 && c.depth == 1 && c.seed == 9);
+    spec_free(sp);
+}
+END_TEST
+
+START_TEST(grid_no_axes)
+{
+    spec *sp = parse_ok("name: one\nparameters:\n  width: 96\n");
+    ck_assert_int_eq((int)sp->n_runs, 1);
+    ck_assert_int_eq(sp->n_dims, 0);
+    ck_assert_int_eq(run_of(sp, 0).width, 96);
+    sgd_err e = {0};
+    cfg c;
+    ck_assert_int_eq(spec_run(sp, 1, &c, &e), SGD_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(e.msg, "out of range"));
+    spec_free(sp);
+}
+END_TEST
+
+START_TEST(shorthand_equivalence)
+{
+    spec *a = parse_ok("parameters:\n  width: 48\n  act: [tanh, gelu]\n  standardize: true\n");
+    spec *b = parse_ok("parameters:\n  width: {value: 48}\n  act: {values: [tanh, gelu]}\n"
+                       "  standardize: {value: true}\n");
+    ck_assert_int_eq((int)a->n_runs, 2);
+    ck_assert_int_eq((int)b->n_runs, 2);
+    for (long i = 0; i < 2; i++) {
+        cfg x = run_of(a, i), y = run_of(b, i);
+        ck_assert(memcmp(&x, &y, sizeof x) == 0);
+        ck_assert_int_eq(x.width, 48);
+        ck_assert_int_eq(x.act, i ? ACT_GELU : ACT_TANH);
+        ck_assert_int_eq(x.standardize, 1);
+    }
+    ck_assert_str_ne(a->sha256, b->sha256);
+    spec_free(a);
+    spec_free(b);
+}
+END_TEST
+
+START_TEST(linspace_geomspace)
+{
+    /* linspace(0.1, 0.5, 5): numpy's formula exactly, each within 1 ulp of
+     * the decimal, the ends exact */
+    spec *sp = parse_ok("parameters:\n  lr: {min: 0.1, max: 0.5, num: 5}\n");
+    double ref[64], dec[] = {0.1, 0.2, 0.3, 0.4, 0.5};
+    np_linspace(0.1, 0.5, 5, ref);
+    ck_assert_int_eq((int)sp->n_runs, 5);
+    for (int i = 0; i < 5; i++) {
+        double v = run_of(sp, i).lr;
+        ck_assert_msg(v == ref[i], "linspace[%d] = %.17g, numpy %.17g", i, v, ref[i]);
+        ck_assert_msg(within_ulp(v, dec[i], 1), "linspace[%d] = %.17g vs %.17g", i, v, dec[i]);
+        ck_assert(strtod(sp->axes[0].values[i], NULL) == v); /* text round-trips */
+    }
+    ck_assert(run_of(sp, 0).lr == 0.1 && run_of(sp, 4).lr == 0.5);
+    spec_free(sp);
+
+    /* an uneven linear range */
+    sp = parse_ok("parameters:\n  init_scale: {min: 2.385, max: 7.1, num: 7, scale: linear}\n");
+    np_linspace(2.385, 7.1, 7, ref);
+    for (int i = 0; i < 7; i++)
+        ck_assert(run_of(sp, i).init_scale == ref[i]);
+    spec_free(sp);
+
+    /* geomspace(1e-4, 1, 5): within 1 ulp of the powers of ten, ends exact */
+    sp = parse_ok("parameters:\n  lr: {min: 1e-4, max: 1, num: 5, scale: log}\n");
+    double pw[] = {1e-4, 1e-3, 1e-2, 1e-1, 1};
+    np_geomspace(1e-4, 1, 5, ref);
+    for (int i = 0; i < 5; i++) {
+        double v = run_of(sp, i).lr;
+        ck_assert_msg(v == ref[i], "geomspace[%d] = %.17g, numpy %.17g", i, v, ref[i]);
+        ck_assert_msg(within_ulp(v, pw[i], 1), "geomspace[%d] = %.17g vs %.17g", i, v, pw[i]);
+    }
+    ck_assert(run_of(sp, 0).lr == 1e-4 && run_of(sp, 4).lr == 1.0);
+    spec_free(sp);
+
+    /* an uneven log range: constant ratio (2.385 .. 917.3, 9 points) */
+    sp = parse_ok("parameters:\n  weight_decay: {min: 2.385, max: 917.3, num: 9, scale: log}\n");
+    double q = pow(917.3 / 2.385, 1.0 / 8);
+    for (int i = 0; i < 9; i++) {
+        double v = run_of(sp, i).weight_decay;
+        ck_assert_msg(fabs(v / (2.385 * pow(q, i)) - 1) < 1e-14, "geomspace[%d] = %.17g", i, v);
+    }
+    ck_assert(run_of(sp, 8).weight_decay == 917.3);
+    spec_free(sp);
+
+    /* num 1 gives min (as numpy does) */
+    sp = parse_ok("parameters:\n  lr: {min: 0.25, max: 0.75, num: 1}\n");
+    ck_assert_int_eq((int)sp->n_runs, 1);
+    ck_assert(run_of(sp, 0).lr == 0.25);
+    spec_free(sp);
+}
+END_TEST
+
+START_TEST(int_rounding)
+{
+    spec *sp = parse_ok("parameters:\n"
+                        "  width: {min: 16, max: 1024, num: 7, scale: log}\n"
+                        "  batch: {min: 1, max: 100, num: 5, scale: log}\n"
+                        "  depth: {min: 1, max: 10, num: 4}\n");
+    static const int W[] = {16, 32, 64, 128, 256, 512, 1024}, B[] = {1, 3, 10, 32, 100}, D[] = {1, 4, 7, 10};
+    ck_assert_int_eq((int)sp->n_runs, 7 * 5 * 4);
+    for (long i = 0; i < sp->n_runs; i++) {
+        cfg c = run_of(sp, i);
+        ck_assert_int_eq(c.width, W[i / 20]);
+        ck_assert_int_eq(c.batch, B[i / 4 % 5]);
+        ck_assert_int_eq(c.depth, D[i % 4]);
+    }
+    ck_assert_str_eq(sp->axes[1].values[3], "32"); /* 10^1.5 = 31.6 */
+    spec_free(sp);
+    parse_bad("parameters:\n  depth: {min: 1, max: 3, num: 4}\n", "mem.yaml:2:10: depth: num 4 gives duplicate integers");
+}
+END_TEST
+
+START_TEST(zip_dims)
+{
+    /* width first, then the zipped pair placed where its first member appears */
+    spec *sp = parse_ok("parameters:\n"
+                        "  width: [64, 128]\n"
+                        "  temperature: [1e-3, 2e-3, 4e-3]\n"
+                        "  depth: 3\n"
+                        "  batch: [16, 32, 64]\n"
+                        "zip: [[batch, temperature]]\n");
+    static const int W[] = {64, 128}, B[] = {16, 32, 64};
+    static const double T[] = {1e-3, 2e-3, 4e-3};
+    ck_assert_int_eq((int)sp->n_runs, 6);
+    ck_assert_int_eq(sp->n_dims, 2);
+    ck_assert_str_eq(sp->dims[0].name, "width");
+    ck_assert_str_eq(sp->dims[1].name, "batch_temperature");
+    ck_assert_int_eq(sp->dims[1].n, 3);
+    ck_assert_int_eq(sp->dims[1].n_axes, 2);
+    ck_assert_str_eq(sp->axes[sp->dims[1].axes[0]].name, "batch");
+    ck_assert_str_eq(sp->axes[sp->dims[1].axes[1]].name, "temperature");
+    for (long i = 0; i < 6; i++) {
+        cfg c = run_of(sp, i);
+        int k = (int)(i % 3);
+        ck_assert_int_eq(c.width, W[i / 3]);
+        ck_assert_int_eq(c.batch, B[k]);
+        ck_assert_int_eq(c.depth, 3);
+        ck_assert_msg(c.lr == T[k] * (double)B[k], "run %ld: lr %.17g", i, c.lr);
+    }
+    spec_free(sp);
+
+    /* two groups and a plain axis between them */
+    sp = parse_ok("parameters:\n"
+                  "  momentum: [0, 0.5]\n  width: [8, 16, 32]\n  depth: [1, 2]\n  d_in: [4, 5, 6]\n"
+                  "  weight_decay: [0.1, 0.2]\n"
+                  "zip: [[d_in, width], [weight_decay, momentum]]\n");
+    ck_assert_int_eq((int)sp->n_runs, 2 * 3 * 2);
+    ck_assert_int_eq(sp->n_dims, 3);
+    ck_assert_str_eq(sp->dims[0].name, "weight_decay_momentum");
+    ck_assert_str_eq(sp->dims[1].name, "d_in_width");
+    ck_assert_str_eq(sp->dims[2].name, "depth");
+    cfg c = run_of(sp, 11);
+    ck_assert(c.momentum == 0.5 && c.weight_decay == 0.2 && c.width == 32 && c.d_in == 6 && c.depth == 2);
+    c = run_of(sp, 2);
+    ck_assert(c.momentum == 0 && c.weight_decay == 0.1 && c.width == 16 && c.d_in == 5 && c.depth == 1);
+    spec_free(sp);
+}
+END_TEST
+
+START_TEST(temperature)
+{
+    /* fixed temperature, swept batch: lr = T * batch exactly */
+    spec *sp = parse_ok("parameters:\n  temperature: 0.0025\n  batch: [8, 64, 100]\n");
+    static const int B[] = {8, 64, 100};
+    for (long i = 0; i < 3; i++) {
+        cfg c = run_of(sp, i);
+        ck_assert_msg(c.lr == 0.0025 * (double)B[i], "lr %.17g", c.lr);
+    }
+    spec_free(sp);
+    /* swept temperature, default batch */
+    sp = parse_ok("parameters:\n  temperature: {min: 1e-4, max: 1e-2, num: 3, scale: log}\n");
+    cfg def;
+    cfg_defaults(&def);
+    ck_assert(run_of(sp, 1).lr == strtod(sp->axes[0].values[1], NULL) * def.batch);
+    spec_free(sp);
+    parse_bad("parameters:\n  lr: 0.1\n  temperature: 1e-3\n", "mem.yaml:2:3: lr: not allowed with temperature (line 3)");
+    parse_bad("parameters:\n  temperature: -1\n", "mem.yaml:2:16: temperature: value '-1' out of range");
+    /* the derived lr is what cfg_validate sees */
+    parse_bad("parameters:\n  lr_schedule: cosine\n  lr_min: 0.01\n  temperature: 1e-3\n  batch: [32, 8]\n",
+              "mem.yaml:3:3: lr_min: 0.01 is above lr 0.008 (run 1)");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- random */
+
+/* A random search over ranges of every kind and a list. */
+static void random_spec(char *buf, size_t size, int run_count, int sampling_seed)
+{
+    snprintf(buf, size,
+             "method: random\n"
+             "run_count: %d\n"
+             "sampling_seed: %d\n"
+             "parameters:\n"
+             "  lr: {min: 1e-4, max: 1, scale: log}\n"
+             "  momentum: {min: 0.1, max: 0.9}\n"
+             "  depth: {min: 1, max: 4}\n"
+             "  width: {min: 16, max: 1024, scale: log}\n"
+             "  act: [relu, tanh, gelu]\n"
+             "  n_train: 512\n",
+             run_count, sampling_seed);
+}
+
+START_TEST(random_deterministic)
+{
+    char text[1024], other[1024];
+    random_spec(text, sizeof text, 400, 2385);
+    random_spec(other, sizeof other, 400, 2386);
+    spec *a = parse_ok(text), *b = parse_ok(text);
+    ck_assert_int_eq(a->method, SPEC_RANDOM);
+    ck_assert_int_eq((int)a->n_runs, 400);
+    ck_assert_int_eq(a->n_dims, 0);
+    ck_assert_ptr_null(a->dims);
+    ck_assert_str_eq(a->sha256, b->sha256);
+    /* same text -> same runs, whatever order they are asked for in */
+    cfg *fwd = malloc(400 * sizeof *fwd);
+    for (long i = 0; i < 400; i++)
+        fwd[i] = run_of(a, i);
+    for (long i = 399; i >= 0; i--) {
+        cfg z = run_of(b, i);
+        ck_assert_msg(memcmp(&fwd[i], &z, sizeof z) == 0, "run %ld differs", i);
+    }
+    free(fwd);
+    /* runs differ from each other, and from another sampling_seed */
+    spec *c = parse_ok(other);
+    int same = 0, same_next = 0;
+    for (long i = 0; i < 400; i++) {
+        same += run_of(a, i).lr == run_of(c, i).lr;
+        same_next += i + 1 < 400 && run_of(a, i).lr == run_of(a, i + 1).lr;
+    }
+    ck_assert_int_eq(same, 0);
+    ck_assert_int_eq(same_next, 0);
+    spec_free(a);
+    spec_free(b);
+    spec_free(c);
+}
+END_TEST
+
+/* Run i's draws re-derived from the contract: stream
+ * rng_stream(rng_hash(sampling_seed, i), 100); one draw per axis in spec
+ * order; uniform_int(n) for a list, uniform u in [0,1) for a range. */
+START_TEST(random_contract)
+{
+    char text[1024];
+    random_spec(text, sizeof text, 400, 2385);
+    spec *sp = parse_ok(text);
+    for (long i = 0; i < 50; i++) {
+        gsl_rng *r = rng_stream(rng_hash(2385, (uint64_t)i), 100);
+        double u_lr = gsl_rng_uniform(r), u_mom = gsl_rng_uniform(r), u_depth = gsl_rng_uniform(r);
+        double u_width = gsl_rng_uniform(r);
+        unsigned long k_act = gsl_rng_uniform_int(r, 3);
+        gsl_rng_free(r);
+        cfg c = run_of(sp, i);
+        double lr = exp(log(1e-4) + u_lr * (log(1.0) - log(1e-4)));
+        ck_assert_msg(c.lr == lr, "run %ld: lr %.17g vs %.17g", i, c.lr, lr);
+        ck_assert(c.momentum == 0.1 + u_mom * (0.9 - 0.1));
+        ck_assert_int_eq(c.depth, 1 + (int)(u_depth * 4));
+        ck_assert_int_eq(c.width, (int)llround(exp(log(16.0) + u_width * (log(1024.0) - log(16.0)))));
+        static const int acts[] = {ACT_RELU, ACT_TANH, ACT_GELU};
+        ck_assert_int_eq(c.act, acts[k_act]);
+        ck_assert_int_eq(c.n_train, 512);
+    }
+    spec_free(sp);
+}
+END_TEST
+
+START_TEST(random_distributions)
+{
+    const int n = 4000;
+    char text[1024];
+    random_spec(text, sizeof text, n, 2385);
+    spec *sp = parse_ok(text);
+    ck_assert_int_eq((int)sp->n_runs, n);
+    double sum_log = 0;
+    int bins[8] = {0}, depth[5] = {0}, act[7] = {0};
+    for (long i = 0; i < n; i++) {
+        cfg c = run_of(sp, i);
+        /* ranges respected */
+        ck_assert(c.lr >= 1e-4 && c.lr <= 1);
+        ck_assert(c.momentum >= 0.1 && c.momentum < 0.9);
+        ck_assert(c.depth >= 1 && c.depth <= 4);
+        ck_assert(c.width >= 16 && c.width <= 1024);
+        double l = log10(c.lr);
+        sum_log += l;
+        bins[(int)((l + 4) / 4 * 8) < 8 ? (int)((l + 4) / 4 * 8) : 7]++;
+        depth[c.depth]++;
+        act[c.act]++;
+    }
+    /* log-uniform: log10(lr) ~ U(-4, 0): mean -2, sd 4/sqrt(12); a linear
+     * draw would give a mean log10 near -0.43 */
+    double se = 4 / sqrt(12.0) / sqrt((double)n);
+    ck_assert_msg(fabs(sum_log / n + 2) < 5 * se, "mean log10(lr) %.4f", sum_log / n);
+    /* 8 equal bins in log10: binomial(n, 1/8) each */
+    double sd8 = sqrt(n * (1.0 / 8) * (7.0 / 8));
+    for (int b = 0; b < 8; b++)
+        ck_assert_msg(fabs(bins[b] - n / 8.0) < 5 * sd8, "log bin %d: %d of %d", b, bins[b], n);
+    /* integers 1..4, both ends included, equally likely */
+    double sd4 = sqrt(n * 0.25 * 0.75);
+    for (int d = 1; d <= 4; d++)
+        ck_assert_msg(fabs(depth[d] - n / 4.0) < 5 * sd4, "depth %d: %d", d, depth[d]);
+    /* categorical: each value about a third */
+    double sd3 = sqrt(n * (1.0 / 3) * (2.0 / 3));
+    static const int acts[] = {ACT_RELU, ACT_TANH, ACT_GELU};
+    for (int k = 0; k < 3; k++)
+        ck_assert_msg(fabs(act[acts[k]] - n / 3.0) < 5 * sd3, "act %d: %d", acts[k], act[acts[k]]);
+    ck_assert_int_eq(act[ACT_SIGMOID] + act[ACT_IDENTITY], 0);
+    spec_free(sp);
+}
+END_TEST
+
+START_TEST(random_seeds_and_zip)
+{
+    /* seeds multiply: run_count configurations x 3 seeds, the seed fastest;
+     * a zip group is one draw of a shared index */
+    spec *sp = parse_ok("method: random\nrun_count: 50\nseeds: 3\nparameters:\n"
+                        "  lr_min: 0\n"
+                        "  batch: [16, 32, 64, 128]\n"
+                        "  temperature: [1e-4, 2e-4, 3e-4, 4e-4]\n"
+                        "  width: {min: 8, max: 64}\n"
+                        "zip: [[batch, temperature]]\n");
+    ck_assert_int_eq((int)sp->n_runs, 150);
+    static const double T[] = {1e-4, 2e-4, 3e-4, 4e-4};
+    int seen[4] = {0};
+    for (long ci = 0; ci < 50; ci++) {
+        cfg first = run_of(sp, ci * 3);
+        for (int s = 0; s < 3; s++) {
+            cfg c = run_of(sp, ci * 3 + s);
+            ck_assert_int_eq((int)c.seed, s);
+            ck_assert(c.width == first.width && c.batch == first.batch && c.lr == first.lr);
+            int k = c.batch == 16 ? 0 : c.batch == 32 ? 1 : c.batch == 64 ? 2 : 3;
+            ck_assert_msg(c.lr == T[k] * (double)c.batch, "lr %.17g batch %d", c.lr, c.batch);
+            seen[k]++;
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_gt(seen[k], 0);
+    spec_free(sp);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- files */
+
+START_TEST(load_good_specs)
+{
+    DIR *d = opendir(GOOD_DIR);
+    ck_assert_msg(d != NULL, "%s missing: run the tests from the repository root (tests/run.sh does)", GOOD_DIR);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", GOOD_DIR, de->d_name);
+        spec *sp = NULL;
+        sgd_err e = {0};
+        int rc = spec_load(path, &sp, &e);
+        ck_assert_msg(rc == 0, "%s: %s", path, e.msg);
+        ck_assert_int_ge((int)sp->n_runs, 1);
+        size_t len;
+        char *text = slurp(path, &len), ref[65];
+        ck_assert_int_eq((int)sp->text_len, (int)len);
+        ck_assert(memcmp(sp->text, text, len) == 0 && sp->text[len] == 0);
+        sha256sum(path, ref);
+        ck_assert_str_eq(sp->sha256, ref);
+        ck_assert_str_eq(sp->path, path);
+        free(text);
+        spec_free(sp);
+        n++;
+    }
+    closedir(d);
+    ck_assert_int_ge(n, 2);
+
+    /* the documented example: 3 seeds x 2 widths x 3 (batch, temperature) x 4 momenta */
+    spec *sp = NULL;
+    sgd_err e = {0};
+    ck_assert_int_eq(spec_load(GOOD_DIR "/grid.yaml", &sp, &e), 0);
+    ck_assert_int_eq((int)sp->n_runs, 72);
+    ck_assert_int_eq(sp->n_dims, 4);
+    ck_assert_str_eq(sp->dims[2].name, "batch_temperature");
+    cfg c = run_of(sp, 71);
+    ck_assert(c.seed == 2 && c.width == 256 && c.batch == 256 && c.lr == 1e-2 * 256 && c.momentum == 0.9);
+    ck_assert_int_eq(c.n_train, 2048);
+    spec_free(sp);
+}
+END_TEST
+
+START_TEST(load_errors)
+{
+    spec *sp = (spec *)1;
+    sgd_err e = {0};
+    ck_assert_int_eq(spec_load("tests/specs/no/such.yaml", &sp, &e), SGD_EIO);
+    ck_assert_ptr_null(sp);
+    ck_assert_str_eq(e.msg, "tests/specs/no/such.yaml: cannot read (No such file or directory)");
+    sgd_err e2 = {0};
+    ck_assert_int_eq(spec_load("tests/specs", &sp, &e2), SGD_EIO); /* a directory */
+    ck_assert_ptr_nonnull(strstr(e2.msg, "tests/specs: cannot read ("));
+    spec_free(NULL);
+}
+END_TEST
+
+/* Every tests/specs/bad/X.yaml fails with SGD_EUSAGE and a message holding
+ * the `# expect: ...` of its first line. All failures are listed at once. */
+START_TEST(bad_corpus)
+{
+    DIR *d = opendir(BAD_DIR);
+    ck_assert_msg(d != NULL, "%s missing: run the tests from the repository root (tests/run.sh does)", BAD_DIR);
+    char report[8192] = "";
+    int n = 0, failed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", BAD_DIR, de->d_name);
+        size_t len;
+        char *text = slurp(path, &len), expect[512] = "";
+        const char *tag = "# expect: ";
+        if (strncmp(text, tag, strlen(tag)) == 0) {
+            const char *s = text + strlen(tag);
+            size_t m = strcspn(s, "\n");
+            snprintf(expect, sizeof expect, "%.*s", (int)m, s);
+        }
+        free(text);
+        spec *sp = (spec *)1;
+        sgd_err e = {0};
+        int rc = spec_load(path, &sp, &e);
+        char line[1600] = "";
+        if (!expect[0] || !strchr(expect, ':'))
+            snprintf(line, sizeof line, "%s: no '# expect: :LINE:COL: ...' first line\n", path);
+        else if (rc != SGD_EUSAGE || e.code != SGD_EUSAGE || sp != NULL)
+            snprintf(line, sizeof line, "%s: code %d (want %d): %.400s\n", path, rc, SGD_EUSAGE, e.msg);
+        else if (!strstr(e.msg, expect))
+            snprintf(line, sizeof line, "%s:\n   got  %.400s\n   want %.300s\n", path, e.msg, expect);
+        else if (strncmp(e.msg, path, strlen(path)) || e.msg[strlen(path)] != ':')
+            snprintf(line, sizeof line, "%s: message does not start with the path: %.400s\n", path, e.msg);
+        if (line[0]) {
+            failed++;
+            size_t r = strlen(report);
+            snprintf(report + r, sizeof report - r, "%s", line);
+        }
+        n++;
+    }
+    closedir(d);
+    ck_assert_msg(failed == 0, "%d of %d bad specs:\n%s", failed, n, report);
+    ck_assert_msg(n >= 20, "only %d bad specs in %s", n, BAD_DIR);
+}
+END_TEST
+
+START_TEST(errors_inline)
+{
+    /* a few not in the corpus: YAML from memory uses the given name */
+    parse_bad("parameters:\n  width: [1, 2\n", "mem.yaml:3:1: YAML syntax error");
+    parse_bad("parameters:\n  seed: [1, 2]\nseeds: 2\n", "seed: given both");
+    parse_bad("parameters: {width: {min: 1, max: 8, num: 2, value: 3}}\n", "mem.yaml:1:27: width: min/max/num/scale");
+    parse_bad("method: random\nrun_count: 1000001\n", "mem.yaml:2:12: run_count: expected an integer from 1 to 1000000");
+    parse_bad("method: random\nrun_count: 1000000\nseeds: 101\n", "is more than 100000000 runs");
+    parse_bad("parameters:\n  data_file: '/x.h5'\n", "mem.yaml:2:3: data_file: given but data is 'teacher' (use data: file) (run 0)");
+    /* NUL inside the text is a reader error with a position */
+    const char nul[] = "name: a\0b\n";
+    spec *sp = NULL;
+    sgd_err e = {0};
+    ck_assert_int_eq(spec_parse(nul, sizeof nul - 1, "nul.yaml", &sp, &e), SGD_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(e.msg, "nul.yaml:1:8: YAML syntax error"));
+}
+END_TEST
+
+static Suite *spec_suite(void)
+{
+    Suite *s = suite_create("spec");
+    TCase *tc = tu_tcase("sha256");
+    tcase_add_test(tc, sha256_vectors);
+    tcase_add_test(tc, sha256_block_boundaries);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("grid");
+    tcase_add_test(tc, grid_expansion_order);
+    tcase_add_test(tc, grid_no_axes);
+    tcase_add_test(tc, shorthand_equivalence);
+    tcase_add_test(tc, linspace_geomspace);
+    tcase_add_test(tc, int_rounding);
+    tcase_add_test(tc, zip_dims);
+    tcase_add_test(tc, temperature);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("random");
+    tcase_add_test(tc, random_deterministic);
+    tcase_add_test(tc, random_contract);
+    tcase_add_test(tc, random_distributions);
+    tcase_add_test(tc, random_seeds_and_zip);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("files");
+    tcase_add_test(tc, load_good_specs);
+    tcase_add_test(tc, load_errors);
+    tcase_add_test(tc, bad_corpus);
+    tcase_add_test(tc, errors_inline);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(spec_suite)
