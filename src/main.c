@@ -429,8 +429,11 @@ static int cmd_list(int argc, char **argv)
                 snprintf(buf, sizeof buf, "%.17g", s.lr / s.batch);
             printf("\t%s", buf);
         }
-        if (derived)
-            printf("\t%.17g", s.lr);
+        if (derived) {
+            char buf[64];
+            cfg_format(&s, cfg_find("lr"), buf, sizeof buf);
+            printf("\t%s", buf);
+        }
         printf("\t%ld\n", train_budget(&s, s.n_train));
     }
     spec_free(sp);
