@@ -97,6 +97,7 @@ bench:
 	@scripts/deps.sh build bench
 	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_step
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) bench/run.sh
+	@BUILD=$(BUILD) bench/scaling.sh
 
 $(BUILD)/bench_step: bench/bench_step.c $(LIB) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(LIB) $(LIBS)
