@@ -73,7 +73,7 @@ typedef struct {
     int64_t chunk[2 + MAX_CHUNK];
 } coord;
 
-static int flush_file(coord *c, int final)
+static int flush_file(coord *c)
 {
     double t0 = now();
     c->prov.complete = c->t.n_done + c->t.n_failed == c->t.n_runs;
@@ -89,7 +89,6 @@ static int flush_file(coord *c, int final)
     /* keep writing below ~5% of the time: wait at least 20x the last write */
     double gap = c->o->flush_every > 20 * c->last_write ? c->o->flush_every : 20 * c->last_write;
     c->next_flush = now() + gap;
-    (void)final;
     return rc;
 }
 
@@ -180,8 +179,10 @@ static void handle(coord *c, MPI_Status *st)
         else
             fprintf(stderr, "sgdsweep: rank 0: dropped a malformed result from rank %d\n", w);
     } else if (st->MPI_TAG == TAG_REQ) {
-        int dummy;
-        MPI_Recv(&dummy, 1, MPI_INT, w, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        int signalled;
+        MPI_Recv(&signalled, 1, MPI_INT, w, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (signalled && !c->stopping) /* a worker got the signal first: everyone stops */
+            c->stopping = 1;
         long n = c->stopping ? 0 : take_chunk(c, (long *)(c->chunk + 2), MAX_CHUNK);
         c->chunk[0] = c->abort_sent[w];
         c->chunk[1] = n;
@@ -212,7 +213,7 @@ static void tick(coord *c)
     if (c->stopping)
         begin_stop(c);
     if (now() >= c->next_flush)
-        flush_file(c, 0);
+        flush_file(c);
     progress(c, 0);
 }
 
@@ -260,7 +261,7 @@ static int sort_queue(long *q, long n, const double *cost)
     return 0;
 }
 
-static int coord_setup(coord *c, int *created, long *n_resumed)
+static int coord_setup(coord *c, long *n_resumed)
 {
     const par_opts *o = c->o;
     const spec *sp = c->sp;
@@ -293,7 +294,6 @@ static int coord_setup(coord *c, int *created, long *n_resumed)
     } else {
         if (journal_create(jpath, sp->sha256, sp->n_runs, c->prov.created, &c->jr, &c->err))
             return c->err.code;
-        *created = 1;
     }
     if (!(c->st = store_alloc(sp, o->out, &c->err)))
         return c->err.code;
@@ -308,16 +308,14 @@ static int coord_setup(coord *c, int *created, long *n_resumed)
     if (sort_queue(c->queue, c->qn, c->cost))
         return sgd_fail(&c->err, SGD_ENOMEM, "out of memory");
     /* the file exists (and is readable) from the start */
-    return flush_file(c, 0);
+    return flush_file(c);
 }
 
-static int run_coordinator(const par_opts *o, const spec *sp, int size, sweep_worker *wk, int setup_ok_in,
-                           coord *c)
+static void run_coordinator(sweep_worker *wk, coord *c)
 {
     long own[MAX_CHUNK];
     long own_n = 0, own_pos = 0;
-    (void)setup_ok_in;
-    c->active = size - 1;
+    c->active = c->size - 1;
     while (1) {
         service(c);
         tick(c);
@@ -342,9 +340,6 @@ static int run_coordinator(const par_opts *o, const spec *sp, int size, sweep_wo
         if (wait_msg(MPI_ANY_SOURCE, MPI_ANY_TAG, &st, coord_interrupt, c) == 0)
             handle(c, &st);
     }
-    (void)o;
-    (void)sp;
-    return 0;
 }
 
 /* ---- workers ---------------------------------------------------------------- */
@@ -375,8 +370,8 @@ static void run_worker(sweep_worker *wk)
     void *buf = NULL;
     size_t cap = 0;
     for (;;) {
-        int zero = 0;
-        MPI_Send(&zero, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
+        int signalled = g_signal != 0; /* tells rank 0 to stop the sweep */
+        MPI_Send(&signalled, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
         MPI_Status st;
         wait_msg(0, TAG_WORK, &st, NULL, NULL);
         MPI_Recv(msg, 2 + MAX_CHUNK, MPI_INT64_T, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -462,7 +457,7 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
     sweep_worker *wk = sweep_worker_alloc(sp, rank);
     coord c;
     memset(&c, 0, sizeof c);
-    int ok = wk != NULL, created = 0, code = 0;
+    int ok = wk != NULL, code = 0;
     long n_resumed = 0;
     char verbuf[MPI_MAX_LIBRARY_VERSION_STRING] = "";
     char *hostlist = NULL;
@@ -491,7 +486,7 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
         c.prov.mpi_size = size;
         c.prov.hosts = hostlist ? hostlist : "";
         c.prov.mpi_version = verbuf;
-        if (ok && coord_setup(&c, &created, &n_resumed) != 0)
+        if (ok && coord_setup(&c, &n_resumed) != 0)
             ok = 0;
         if (!ok) {
             fprintf(stderr, "sgdsweep: %s\n", c.err.msg[0] ? c.err.msg : "out of memory");
@@ -508,8 +503,8 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (ok) {
         if (rank == 0) {
-            run_coordinator(o, sp, size, wk, ok, &c);
-            flush_file(&c, 1);
+            run_coordinator(wk, &c);
+            flush_file(&c);
             progress(&c, 1);
             if (c.io_error) {
                 fprintf(stderr, "sgdsweep: %s\n", c.err.msg);
@@ -536,7 +531,6 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
         free(hostlist);
         free(hosts);
     }
-    (void)created;
     sweep_worker_free(wk);
     spec_free(sp);
     MPI_Finalize();
