@@ -4,6 +4,7 @@
  *   sgdsweep --version | --help
  * Exit codes: docs/CLI.md. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,6 +443,9 @@ static int cmd_list(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a file-size limit (ulimit -f) must become a clear write error, not a
+     * silent death by SIGXFSZ */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return usage_error("no command; usage: sgdsweep train|run|check|list ... (sgdsweep --help)");
     char cmdline[4096] = "";

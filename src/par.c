@@ -81,9 +81,10 @@ static int flush_file(coord *c)
     int rc = c->jr ? journal_sync(c->jr, &e) : 0;
     if (!rc)
         rc = store_write(c->st, &c->t, &c->prov, &e);
-    if (rc && !c->io_error) {
+    if (rc && !c->io_error) { /* cannot write results: stop the sweep */
         c->io_error = 1;
         c->err = e;
+        c->stopping = 1;
     }
     c->last_write = now() - t0;
     /* keep writing below ~5% of the time: wait at least 20x the last write */

@@ -1,5 +1,6 @@
 /* store.c -- see store.h and docs/FORMAT.md */
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <math.h>
@@ -121,7 +122,7 @@ typedef struct {
 static void fail(writer *w, const char *what)
 {
     if (!w->bad)
-        sgd_fail(w->e, SGD_EIO, "%s: cannot write %s (disk full or not writable?)", w->path, what);
+        sgd_fail(w->e, SGD_EINTERNAL, "%s: HDF5 failed to build %s", w->path, what);
     w->bad = 1;
 }
 
@@ -501,17 +502,34 @@ static void write_grid(writer *w, hid_t f, const store *st, const sweep_table *t
         H5Gclose(g);
 }
 
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
 int store_write(store *st, const sweep_table *t, const store_prov *p, sgd_err *e)
 {
+    /* The file is built in memory (HDF5 core driver, no backing store) and
+     * then written with plain write(2) to PATH.tmp, fsync'ed and renamed onto
+     * PATH. A full disk then fails our write, not HDF5 in the middle of its
+     * metadata, and PATH keeps the previous complete file. */
     writer w = {st->path, e, 0, -1};
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18);
+    H5Pset_fapl_core(fapl, 1 << 20, 0);
     hid_t f = H5Fcreate(st->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (f < 0)
-        return sgd_fail(e, SGD_EIO, "%s: cannot create %s (%s)", st->path, st->tmp,
-                        errno ? strerror(errno) : "HDF5 error");
+        return sgd_fail(e, SGD_EINTERNAL, "%s: cannot create the file image in memory", st->path);
     w.str = H5Tcopy(H5T_C_S1);
     H5Tset_size(w.str, H5T_VARIABLE);
     H5Tset_cset(w.str, H5T_CSET_UTF8);
@@ -519,13 +537,32 @@ int store_write(store *st, const sweep_table *t, const store_prov *p, sgd_err *e
     write_runs(&w, f, st, t);
     write_grid(&w, f, st, t);
     H5Tclose(w.str);
-    if (H5Fclose(f) < 0)
-        fail(&w, "the file");
-    if (!w.bad && rename(st->tmp, st->path) != 0)
-        sgd_fail(e, SGD_EIO, "%s: cannot rename %s into place (%s)", st->path, st->tmp, strerror(errno));
-    if (w.bad || e->code) {
+    char *img = NULL;
+    ssize_t size = -1;
+    if (!w.bad && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 && (size = H5Fget_file_image(f, NULL, 0)) > 0 &&
+        (img = malloc((size_t)size)) != NULL && H5Fget_file_image(f, img, (size_t)size) != size)
+        size = -1;
+    H5Fclose(f);
+    if (!w.bad && (size <= 0 || !img)) {
+        free(img);
+        return sgd_fail(e, SGD_ENOMEM, "%s: cannot build the file image (out of memory?)", st->path);
+    }
+    if (w.bad) {
+        free(img);
+        return e->code ? e->code : SGD_EINTERNAL;
+    }
+    int fd = open(st->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = fd < 0 || write_all(fd, img, (size_t)size) != 0 || fsync(fd) != 0;
+    int err = errno;
+    if (fd >= 0 && close(fd) != 0 && !rc)
+        rc = 1, err = errno;
+    free(img);
+    if (!rc && rename(st->tmp, st->path) != 0)
+        rc = 1, err = errno;
+    if (rc) {
         unlink(st->tmp);
-        return e->code ? e->code : SGD_EIO;
+        return sgd_fail(e, SGD_EIO, "%s: cannot write (%s); the previous version is unchanged", st->path,
+                        strerror(err));
     }
     return 0;
 }
