@@ -56,12 +56,11 @@ static void relu_bwd(real *restrict dz, const real *restrict dh, const real *res
     }
 }
 
-/* z [n x out] += b, row by row */
-static void add_bias(real *restrict z, const real *restrict b, int n, int out)
+/* every row of z [n x out] = b */
+static void fill_bias(real *restrict z, const real *restrict b, int n, int out)
 {
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < out; j++)
-            z[(size_t)i * out + j] += b[j];
+        memcpy(z + (size_t)i * out, b, (size_t)out * sizeof *z);
 }
 
 /* db [out] (+)= column sums of dz [n x out], rows in order */
@@ -136,11 +135,13 @@ void mlp_forward(const arch *a, const real *theta, mlp_ws *ws, const real *x, in
         const arch_layer *L = &a->L[l];
         const int in = L->fan_in, out = L->fan_out;
         real *z = ws->z[l], *hin = ws->h[l], *hout = ws->h[l + 1];
-        /* z [n x out] = wmul * hin [n x in] . W^T, W [out x in] */
-        R_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, (real)L->wmul, hin, in, theta + L->w, in, 0,
-               z, out);
+        /* z [n x out] = wmul * hin [n x in] . W^T + b, W [out x in]: the bias is
+         * copied into z first and the GEMM adds onto it (beta = 1), which saves
+         * BLAS's zeroing pass and a separate bias pass */
         if (a->bias)
-            add_bias(z, theta + L->b, n, out);
+            fill_bias(z, theta + L->b, n, out);
+        R_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, (real)L->wmul, hin, in, theta + L->w, in,
+               a->bias ? 1 : 0, z, out);
         if (l == a->nl - 1)
             break; /* output f = z */
         const size_t m = (size_t)n * out;
