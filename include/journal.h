@@ -8,7 +8,8 @@
  * rebuilds the table from the journal, dropping a torn last record.
  *
  * Layout: header = "SGDJRNL1" (8 bytes), the spec's SHA-256 in hex (64
- * bytes), int64 n_runs, double created (unix time), int64 resumes; then records = uint32 length, uint32 CRC-32 of the
+ * bytes), int64 n_runs, double created (unix time), int64 resumes, int64
+ * layout ((1 << 32) | number of metrics); then records = uint32 length, uint32 CRC-32 of the
  * payload, payload (a packed run_record, sweep.h). */
 #ifndef SGD_JOURNAL_H
 #define SGD_JOURNAL_H
@@ -22,7 +23,8 @@ int journal_create(const char *path, const char *sha256, long n_runs, double cre
 
 /* Open an existing journal for resuming: check that it belongs to a spec with
  * this SHA-256 and run count, put every intact record into t, cut off a torn
- * tail, count one more resume, and position for appending. *n_records gets
+ * tail (a damaged record followed by valid ones is skipped: its run stays
+ * pending), count one more resume, and position for appending. *n_records gets
  * the records read, *created the first start, *resumes the resume count. */
 int journal_resume(const char *path, const char *sha256, long n_runs, sweep_table *t, long *n_records,
                    double *created, long *resumes, journal **out, sgd_err *e);

@@ -39,7 +39,8 @@ typedef struct {
 } spec_axis;
 
 typedef struct {
-    char name[128];     /* the axis name, or for a zip group the member names joined by "_" */
+    char name[128];     /* the axis name, or for a zip group the member names joined by "_"
+                           (plus "_zip" if that joined name is itself a setting) */
     int n;              /* size */
     int n_axes;         /* axes varying along this dimension (several for a zip group) */
     int axes[16];
@@ -72,6 +73,10 @@ void spec_free(spec *sp);
 
 /* Settings of run i (0 <= i < n_runs). Deterministic in (spec text, i). */
 int spec_run(const spec *sp, long i, cfg *out, sgd_err *e);
+
+/* spec_run, also giving the run's SGD temperature: the spec's value when it
+ * gives `temperature` (exactly as written), else lr / batch. */
+int spec_run_temperature(const spec *sp, long i, cfg *out, double *temperature, sgd_err *e);
 
 /* Grid only: the index of run i along each dimension (idx[n_dims]). */
 void spec_run_index(const spec *sp, long i, int *idx);

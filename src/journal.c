@@ -8,7 +8,11 @@
 #include "journal.h"
 
 static const char MAGIC[8] = {'S', 'G', 'D', 'J', 'R', 'N', 'L', '1'};
-enum { HEADER = 8 + 64 + 8 + 8 + 8 }; /* magic, sha, n_runs, created, resumes */
+enum { HEADER = 8 + 64 + 8 + 8 + 8 + 8 }; /* magic, sha, n_runs, created, resumes, layout */
+
+/* the record layout: changes with the metric list (a build with other metrics
+ * must not read these records) */
+static int64_t layout(void) { return ((int64_t)1 << 32) | (int64_t)met_nfields; }
 
 struct journal {
     int fd;
@@ -74,8 +78,10 @@ int journal_create(const char *path, const char *sha256, long n_runs, double cre
     memcpy(h, MAGIC, 8);
     memcpy(h + 8, sha256, 64);
     memcpy(h + 72, &n, 8);
+    int64_t lay = layout();
     memcpy(h + 80, &created, 8);
     memcpy(h + 88, &resumes, 8);
+    memcpy(h + 96, &lay, 8);
     if (write_all(fd, h, sizeof h) != 0 || fdatasync(fd) != 0) {
         int err = errno;
         close(fd);
@@ -103,15 +109,11 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
         close(fd);
         return sgd_fail(e, SGD_EIO, "%s: not an sgdsweep journal", path);
     }
-    int64_t n, res;
+    int64_t n, res, lay;
     memcpy(&n, h + 72, 8);
     memcpy(created, h + 80, 8);
     memcpy(&res, h + 88, 8);
-    *resumes = (long)++res;
-    if (pwrite(fd, &res, 8, 88) != 8) {
-        close(fd);
-        return sgd_fail(e, SGD_EIO, "%s: cannot update journal (%s)", path, strerror(errno));
-    }
+    memcpy(&lay, h + 96, 8);
     if (memcmp(h + 8, sha256, 64) != 0) {
         close(fd);
         return sgd_fail(e, SGD_EUSAGE,
@@ -122,6 +124,18 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
     if (n != n_runs) {
         close(fd);
         return sgd_fail(e, SGD_EIO, "%s: journal has %lld runs, spec %ld", path, (long long)n, n_runs);
+    }
+    if (lay != layout()) {
+        close(fd);
+        return sgd_fail(e, SGD_EIO,
+                        "%s: written by a build with another record layout (%lld metrics, this build %d); resume "
+                        "with that build, or start over with --force",
+                        path, (long long)(lay & 0xffffffff), met_nfields);
+    }
+    *resumes = (long)++res; /* only once the journal is known to be ours */
+    if (pwrite(fd, &res, 8, 88) != 8) {
+        close(fd);
+        return sgd_fail(e, SGD_EIO, "%s: cannot update journal (%s)", path, strerror(errno));
     }
     /* read records until the end or the first torn/corrupt one */
     off_t pos = HEADER, good = HEADER;
@@ -139,14 +153,18 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
                 break;
             buf = nb, cap = lc[0];
         }
-        if (pread(fd, buf, lc[0], pos + 8) != (ssize_t)lc[0] || journal_crc32(buf, lc[0]) != lc[1])
+        if (pread(fd, buf, lc[0], pos + 8) != (ssize_t)lc[0])
             break;
         run_record r;
-        if (sweep_record_unpack(buf, lc[0], &r) != 0 || r.run >= n_runs)
-            break;
+        int ok = journal_crc32(buf, lc[0]) == lc[1] && sweep_record_unpack(buf, lc[0], &r) == 0 && r.run < n_runs;
+        pos += 8 + lc[0];
+        if (!ok) {
+            /* a damaged record inside the file: skip it (its run stays pending)
+             * if a valid record follows; at the end it is a torn tail */
+            continue;
+        }
         sweep_table_put(t, &r);
         (*n_records)++;
-        pos += 8 + lc[0];
         good = pos;
     }
     free(buf);

@@ -280,8 +280,8 @@ static int coord_setup(coord *c, long *n_resumed)
         if (spec_run(sp, i, &s, &c->err))
             return c->err.code;
         c->cost[i] = sweep_cost(&s);
-        if (s.checkpoints + 1 > K)
-            K = s.checkpoints + 1;
+        if (s.checkpoints > K) /* train_checkpoints gives at most `checkpoints` points */
+            K = s.checkpoints;
     }
     if (sweep_table_init(&c->t, sp->n_runs, K, &c->err))
         return c->err.code;

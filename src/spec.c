@@ -824,6 +824,14 @@ static int build_dims(pctx *c, const int *group, int members[][16], const int *n
                             sizeof dm->name - 1);
             used += (size_t)w;
         }
+        /* a joined name that is itself a setting (zip [data, seed] -> data_seed)
+         * would clash with that setting's coordinate: mark it as a zip group */
+        if (n_in > 1 && (cfg_find(dm->name) || !strcmp(dm->name, "temperature"))) {
+            if (used + 4 >= sizeof dm->name)
+                return perr(c, NULL, "zip: the names of a group are too long together (%zu characters at most)",
+                            sizeof dm->name - 5);
+            strcat(dm->name, "_zip");
+        }
     }
     if (grid)
         p->n_dims = nd;
@@ -890,6 +898,11 @@ static int draw_config(const spec_impl *s, long ci, cfg *out, double *temp, sgd_
 
 int spec_run(const spec *sp, long i, cfg *out, sgd_err *e)
 {
+    return spec_run_temperature(sp, i, out, NULL, e);
+}
+
+int spec_run_temperature(const spec *sp, long i, cfg *out, double *temperature, sgd_err *e)
+{
     const spec_impl *s = (const spec_impl *)sp;
     if (i < 0 || i >= sp->n_runs)
         return sgd_fail(e, SGD_EUSAGE, "%s: run %ld out of range (the spec has %ld runs, 0..%ld)", sp->path, i,
@@ -913,6 +926,8 @@ int spec_run(const spec *sp, long i, cfg *out, sgd_err *e)
     }
     if (s->temp_given)
         out->lr = temp * (double)out->batch;
+    if (temperature)
+        *temperature = s->temp_given ? temp : out->lr / out->batch;
     return 0;
 }
 

@@ -79,7 +79,8 @@ store *store_alloc(const spec *sp, const char *path, sgd_err *e)
     }
     for (long i = 0; i < st->n; i++) {
         cfg s;
-        if (spec_run(sp, i, &s, e)) {
+        double temp;
+        if (spec_run_temperature(sp, i, &s, &temp, e)) {
             store_free(st);
             return NULL;
         }
@@ -100,7 +101,7 @@ store *store_alloc(const spec *sp, const char *path, sgd_err *e)
                     goto oom;
             }
         }
-        ((double *)st->col[cfg_nfields].data)[i] = s.lr / s.batch;
+        ((double *)st->col[cfg_nfields].data)[i] = temp;
         st->lr[i] = s.lr;
     }
     return st;
@@ -246,11 +247,14 @@ static void write_provenance(writer *w, hid_t f, const store *st, const sweep_ta
     attr_str(w, f, "hdf5_version", buf);
     attr_str(w, f, "blas_version", openblas_get_config());
     attr_str(w, f, "method", sp->method == SPEC_GRID ? "grid" : "random");
-    long counts[4] = {t->n_runs, t->n_done, t->n_diverged, t->n_failed};
-    attr_num(w, f, "n_runs", H5T_STD_I64LE, H5T_NATIVE_LONG, &counts[0]);
-    attr_num(w, f, "n_done", H5T_STD_I64LE, H5T_NATIVE_LONG, &counts[1]);
-    attr_num(w, f, "n_diverged", H5T_STD_I64LE, H5T_NATIVE_LONG, &counts[2]);
-    attr_num(w, f, "n_failed", H5T_STD_I64LE, H5T_NATIVE_LONG, &counts[3]);
+    long by_status[4] = {0, 0, 0, 0};
+    for (long i = 0; i < t->n_runs; i++)
+        by_status[t->status[i] & 3]++;
+    attr_num(w, f, "n_runs", H5T_STD_I64LE, H5T_NATIVE_LONG, &t->n_runs);
+    attr_num(w, f, "n_pending", H5T_STD_I64LE, H5T_NATIVE_LONG, &by_status[ST_PENDING]);
+    attr_num(w, f, "n_done", H5T_STD_I64LE, H5T_NATIVE_LONG, &by_status[ST_DONE]);
+    attr_num(w, f, "n_diverged", H5T_STD_I64LE, H5T_NATIVE_LONG, &by_status[ST_DIVERGED]);
+    attr_num(w, f, "n_failed", H5T_STD_I64LE, H5T_NATIVE_LONG, &by_status[ST_FAILED]);
     /* the spec verbatim, as a scalar string dataset */
     if (!w->bad) {
         hid_t sp1 = H5Screate(H5S_SCALAR);
@@ -303,7 +307,7 @@ static void write_runs(writer *w, hid_t f, const store *st, const sweep_table *t
             ds = put(w, g, cl->name, H5T_STD_I64LE, H5T_NATIVE_INT64, cl->data, 1, dn, NULL);
         else
             ds = put(w, g, cl->name, w->str, w->str, cl->data, 1, dn, NULL);
-        attr_str(w, ds, "role", c < cfg_nfields ? "setting" : "derived setting: lr / batch");
+        attr_str(w, ds, "role", c < cfg_nfields ? "setting" : "SGD temperature lr / batch (the spec's value when given)");
         attach(w, ds, run, 0);
         close_ds(ds);
     }
@@ -381,6 +385,8 @@ static void write_grid(writer *w, hid_t f, const store *st, const sweep_table *t
     hid_t g = group(w, f, "grid");
     hsize_t dims[32], chunk[32];
     hid_t scale[32];
+    for (int d = 0; d < 32; d++)
+        scale[d] = -1;
     int64_t *iv = NULL;
     double *dv = NULL;
     const char **sv = NULL;

@@ -136,8 +136,7 @@ int train_checkpoints(const cfg *s, long T, long *out)
         if (st > out[n - 1])
             out[n++] = st;
     }
-    if (out[n - 1] != T)
-        out[n++] = T; /* cannot happen with the rounding above; kept for safety */
+    out[n - 1] = T; /* already T with the rounding above; never more than K points */
     return n;
 }
 

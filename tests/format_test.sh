@@ -1,0 +1,417 @@
+#!/usr/bin/env bash
+# format_test.sh -- a real sweep's result file against docs/FORMAT.md.
+#
+#   SGDSWEEP=build/sgdsweep PYTHON=/usr/bin/python3 tests/format_test.sh
+#
+# Runs the example spec of docs/FORMAT.md (16 runs, under a second) with
+# `mpirun -np 2`, then reads the file with h5py and xarray and checks it
+# against the document itself: the root attribute table and the metrics table
+# are parsed out of docs/FORMAT.md, the settings out of `sgdsweep --help`, so
+# doc, program and file cannot drift apart. Also: /grid equals /runs reshaped,
+# the journal decodes by the documented layout, the scientific content does
+# not depend on the number of ranks nor on a resume after a torn journal,
+# a random search has no /grid, analysis/sgdsweep_results.py works, and the
+# Python examples of docs/FORMAT.md run. Ends with "format: P passed, F failed"
+# and exits nonzero if F > 0.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SGDSWEEP=${SGDSWEEP:-$ROOT/build/sgdsweep}
+case $SGDSWEEP in /*) ;; *) SGDSWEEP=$PWD/$SGDSWEEP ;; esac
+PYTHON=${PYTHON:-/usr/bin/python3}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Open MPI's own allocations are not ours to fix
+case $SGDSWEEP in *build-san*) export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 ;; esac
+T=$(mktemp -d "${TMPDIR:-/tmp}/format_test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+
+P=0 F=0
+report() {
+    if [ -z "$2" ]; then
+        P=$((P + 1))
+    else
+        F=$((F + 1))
+        printf 'FAIL %s: %s\n' "$1" "$2"
+        [ -s "$T/err" ] && printf '     stderr: %s\n' "$(head -c 600 "$T/err")"
+    fi
+}
+# sweep NP SPEC OUT [ARGS...]: run a sweep; status -> RC
+sweep() {
+    local np=$1 spec=$2 out=$3
+    shift 3
+    (cd "$T" && timeout 300 mpirun --oversubscribe -np "$np" "$SGDSWEEP" run "$spec" -o "$out" --quiet "$@") \
+        >"$T/out" 2>"$T/err"
+    RC=$?
+}
+
+# the example spec of docs/FORMAT.md (the only yaml block there)
+awk '/^```yaml/ { f = 1; next } /^```/ { f = 0 } f' "$ROOT/docs/FORMAT.md" >"$T/spec.yaml"
+[ -s "$T/spec.yaml" ] || report "doc spec" "no yaml block in docs/FORMAT.md"
+# its Python examples, in order
+awk '/^```python/ { f = 1; next } /^```/ { f = 0 } f' "$ROOT/docs/FORMAT.md" >"$T/examples.py"
+"$SGDSWEEP" --help >"$T/help.txt" 2>&1
+
+sweep 2 spec.yaml result.h5
+report "sweep -np 2" "$([ $RC -eq 0 ] || echo "exit $RC")"
+report "files" "$([ -f "$T/result.h5" ] && [ -f "$T/result.h5.journal" ] && [ ! -e "$T/result.h5.tmp" ] ||
+    echo "expected result.h5 and result.h5.journal, no result.h5.tmp: $(ls "$T")")"
+cp "$T/result.h5" "$T/np2.h5"
+cp "$T/result.h5.journal" "$T/np2.journal"
+
+# the same sweep on one rank
+sweep 1 spec.yaml np1.h5
+report "sweep -np 1" "$([ $RC -eq 0 ] || echo "exit $RC")"
+
+# resume a complete sweep: nothing to do, the file is rewritten
+sweep 2 spec.yaml result.h5 --resume
+report "resume complete" "$([ $RC -eq 0 ] || echo "exit $RC")"
+cp "$T/result.h5" "$T/resumed.h5"
+
+# a torn journal: cut into the last record, resume re-runs that run
+size=$(stat -c %s "$T/result.h5.journal")
+truncate -s $((size - 10)) "$T/result.h5.journal"
+sweep 2 spec.yaml result.h5 --resume
+report "resume torn" "$([ $RC -eq 0 ] || echo "exit $RC")"
+report "resume torn: journal whole again" \
+    "$([ "$(stat -c %s "$T/result.h5.journal")" = "$size" ] || echo "journal $(stat -c %s "$T/result.h5.journal") bytes, was $size")"
+cp "$T/result.h5" "$T/torn.h5"
+
+# a random search
+cat >"$T/random.yaml" <<'EOF'
+method: random
+run_count: 3
+sampling_seed: 11
+seeds: 2
+parameters:
+  data: teacher
+  n_train: 64
+  n_test: 64
+  d_in: 4
+  classes: 2
+  steps: 60
+  checkpoints: 4
+  lr: {min: 0.01, max: 0.2, scale: log}
+  width: {values: [8, 12]}
+EOF
+sweep 2 random.yaml random.h5
+report "sweep random" "$([ $RC -eq 0 ] || echo "exit $RC")"
+
+# ---- the file against the document, from Python -------------------------
+cat >"$T/check.py" <<'PYEOF'
+import hashlib, re, struct, sys, zlib
+import h5py, numpy as np, xarray as xr
+
+T, ROOT = sys.argv[1], sys.argv[2]
+sys.path.insert(0, ROOT + "/analysis")
+import sgdsweep_results as sr
+
+doc = open(ROOT + "/docs/FORMAT.md", encoding="utf-8").read()
+n_pass = n_fail = 0
+
+
+def check(name, cond, why=""):
+    global n_pass, n_fail
+    if cond:
+        n_pass += 1
+    else:
+        n_fail += 1
+        print(f"FAIL {name}: {why}")
+
+
+def table(text):
+    """(name, type) of the rows `| `name` | type | ...` of a markdown table"""
+    return [(m.group(1), m.group(2).strip()) for m in re.finditer(r"^\| `([a-z0-9_]+)` \| ([^|]+)\|", text, re.M)]
+
+
+def section(title):
+    i = doc.index(title)
+    j = doc.find("\n## ", i + 1)
+    return doc[i:j if j > 0 else len(doc)]
+
+
+DOC_METRICS = table(doc[doc.index("<!-- metrics:begin -->"):doc.index("<!-- metrics:end -->")])
+DOC_ROOT = table(section("## Root attributes"))
+check("doc tables", len(DOC_METRICS) >= 15 and len(DOC_ROOT) >= 15, f"{len(DOC_METRICS)} metrics, {len(DOC_ROOT)} attrs")
+METRICS = dict(DOC_METRICS)
+
+# settings, from --help: "  --name  TYPE ..." after the Settings header
+help_text = open(T + "/help.txt").read()
+SETTINGS = {}
+for line in help_text[help_text.index("Settings"):].splitlines():
+    m = re.match(r"^\s+--([a-z0-9-]+)\s+(\S+)", line)
+    if m:
+        kind = m.group(2).rstrip(",")
+        SETTINGS[m.group(1).replace("-", "_")] = (
+            "float64" if kind == "real" else "int64" if kind in ("int", "bool") else "string")
+check("settings from --help", len(SETTINGS) >= 40, f"{len(SETTINGS)} settings parsed")
+
+FIXED = {"run": "int64", "checkpoint": "int64", "status": "int8", "temperature": "float64", "host": "string",
+         "rank": "int32", "error": "string", "curve_step": "int64", "curve_lr": "float64",
+         "curve_train_loss": "float64", "curve_train_acc": "float64", "curve_test_loss": "float64",
+         "curve_test_acc": "float64"}
+CURVES = [k for k in FIXED if k.startswith("curve_")]
+for k in FIXED:
+    check(f"/runs/{k} documented", f"`{k}`" in section("## `/runs`"), "not named in the /runs section")
+
+
+def kind(ds):
+    if h5py.check_string_dtype(ds.dtype):
+        return "string"
+    return str(ds.dtype)
+
+
+def same(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        return a.shape == b.shape and np.array_equal(a.astype(float), b.astype(float), equal_nan=True)
+    return a.shape == b.shape and np.array_equal(a, b)
+
+
+spec_bytes = open(T + "/spec.yaml", "rb").read()
+F = T + "/np2.h5"
+f = h5py.File(F, "r")
+n = 16
+ck = re.search(r"checkpoints: (\d+)", spec_bytes.decode()).group(1)
+K = int(ck)  # FORMAT.md: the largest checkpoints setting
+steps_budget = int(re.search(r"steps: (\d+)", spec_bytes.decode()).group(1))
+
+# ---- root attributes
+attrs = dict(f.attrs)
+check("root attrs: exactly the documented ones", set(attrs) == {k for k, _ in DOC_ROOT},
+      f"undocumented {set(attrs) - {k for k, _ in DOC_ROOT}}, missing {({k for k, _ in DOC_ROOT}) - set(attrs)}")
+for k, t in DOC_ROOT:
+    if k not in attrs:
+        continue
+    a = f.attrs.get_id(k)
+    got = "string" if h5py.check_string_dtype(a.dtype) else str(a.dtype)
+    check(f"root attr {k} type", got == t and a.shape == (), f"{got} {a.shape}, documented {t}")
+check("format", attrs["format"] == "sgdsweep-result", attrs["format"])
+check("format_version", attrs["format_version"] == 1, attrs["format_version"])
+check("method", attrs["method"] == "grid", attrs["method"])
+check("n_runs", attrs["n_runs"] == n and attrs["n_done"] == n and attrs["n_failed"] == 0, str(attrs))
+check("spec verbatim", f["spec"][()] == spec_bytes and f["spec"].shape == (), "/spec differs from the spec file")
+check("spec_sha256", attrs["spec_sha256"] == hashlib.sha256(spec_bytes).hexdigest(), attrs["spec_sha256"])
+iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+check("times", iso.match(attrs["created"]) and iso.match(attrs["updated"]) and attrs["completed"] == attrs["updated"],
+      f"{attrs['created']} {attrs['updated']} {attrs['completed']}")
+check("mpi_size", attrs["mpi_size"] == 2 and attrs["hosts"] and attrs["resumes"] == 0, str(attrs))
+check("root members", set(f) == {"spec", "runs", "grid"}, str(set(f)))
+
+# ---- /runs
+runs = f["runs"]
+names = set(runs)
+want = set(FIXED) | set(METRICS) | set(SETTINGS)
+check("/runs: exactly the documented datasets", names == want,
+      f"undocumented {sorted(names - want)}, missing {sorted(want - names)}")
+for k in sorted(names & want):
+    ds = runs[k]
+    t = FIXED.get(k) or METRICS.get(k) or SETTINGS.get(k)
+    check(f"/runs/{k} type", kind(ds) == t, f"{kind(ds)}, documented {t}")
+    if k == "checkpoint":
+        check("/runs/checkpoint", ds.shape == (K,) and same(ds[:], np.arange(K)), f"{ds.shape}, K = {K}")
+        continue
+    check(f"/runs/{k} length", ds.shape[0] == n, f"shape {ds.shape}")
+    if k == "run":
+        continue
+    check(f"/runs/{k} run scale", ds.dims[0][0].name == "/runs/run", f"dim 0: {[d.name for d in ds.dims[0].values()]}")
+    if k in SETTINGS:
+        check(f"/runs/{k} role", ds.attrs.get("role") == "setting", str(ds.attrs.get("role")))
+    if k in METRICS:
+        check(f"/runs/{k} description", len(ds.attrs.get("description", "")) > 3, "no description")
+for k in CURVES:
+    ds = runs[k]
+    check(f"/runs/{k} shape", ds.shape == (n, K) and ds.dims[1][0].name == "/runs/checkpoint", f"{ds.shape}")
+    check(f"/runs/{k} storage", ds.chunks == (1, K) and ds.compression == "gzip" and ds.shuffle,
+          f"chunks {ds.chunks}, {ds.compression}, shuffle {ds.shuffle}")
+check("scales", h5py.h5ds.is_scale(runs["run"].id) and h5py.h5ds.is_scale(runs["checkpoint"].id) and same(runs["run"][:], np.arange(n)), "")
+status = runs["status"][:]
+check("status values", set(status.tolist()) <= {0, 1, 2, 3} and (status == 1).all(), str(status))
+check("status meaning", runs["status"].attrs["meaning"] == "0: pending, 1: done, 2: diverged, 3: failed", "")
+check("temperature = lr / batch", same(runs["temperature"][:], runs["lr"][:] / runs["batch"][:]), "")
+step = runs["curve_step"][:]
+pad = step < 0
+check("curve padding", (step[pad] == -1).all() and all(np.isnan(runs[c][:][pad]).all() for c in CURVES[1:]), "")
+check("curve ends", (step[:, 0] == 0).all() and all(s[s >= 0][-1] == steps_budget for s in step), str(step[:2]))
+check("curve within K", (~pad).sum(1).max() <= K, f"{(~pad).sum(1)}")
+check("no -2 in done runs", all((runs[m][:] != -2).all() for m, t in DOC_METRICS if t == "int64"), "")
+check("steps_done", (runs["steps_done"][:] == steps_budget).all(), str(runs["steps_done"][:]))
+check("host, rank, error", all(h for h in runs["host"].asstr()[:]) and set(runs["rank"][:].tolist()) <= {0, 1}
+      and not any(runs["error"].asstr()[:]), "")
+
+# ---- xarray: /runs
+xr_runs = xr.open_dataset(F, engine="h5netcdf", group="runs")
+check("xarray runs dims", dict(xr_runs.sizes) == {"run": n, "checkpoint": K}, str(dict(xr_runs.sizes)))
+check("xarray runs coords", "run" in xr_runs.coords and "checkpoint" in xr_runs.coords, str(list(xr_runs.coords)))
+
+# ---- /grid
+DIMS = ["seed", "width", "act", "batch_temperature"]
+SIZES = [2, 2, 2, 2]
+grid = xr.open_dataset(F, engine="h5netcdf", group="grid")
+check("grid dims", dict(grid.sizes) == dict(zip(DIMS, SIZES), checkpoint=K), str(dict(grid.sizes)))
+check("grid dim order", grid["status"].dims == tuple(DIMS) and grid["curve_step"].dims == tuple(DIMS) + ("checkpoint",),
+      str(grid["status"].dims))
+check("grid coords", same(grid["seed"], [0, 1]) and same(grid["width"], [8, 16]) and list(grid["act"].values) == [
+    "relu", "tanh"] and same(grid["batch_temperature"], [0, 1]), str(grid.coords))
+check("zip members are coords", all(c in grid.coords and grid[c].dims == ("batch_temperature",)
+                                    for c in ("batch", "temperature")), str(grid.coords))
+check("zip member values", same(grid["batch"], [8, 32]) and same(grid["temperature"], [0.005, 0.0025]),
+      f"{grid['batch'].values} {grid['temperature'].values}")
+gvars = set(grid.data_vars)
+want = {"status", "lr_run"} | set(METRICS) | set(CURVES)
+check("grid: exactly the documented variables", gvars == want,
+      f"undocumented {sorted(gvars - want)}, missing {sorted(want - gvars)}")
+g = f["grid"]
+for k in sorted(gvars & want):
+    t = "int8" if k == "status" else "int64" if k == "curve_step" else "float64"
+    check(f"/grid/{k} type", kind(g[k]) == t, f"{kind(g[k])}, documented {t}")
+    check(f"/grid/{k} coordinates attr", g[k].attrs.get("coordinates") == "batch temperature",
+          str(g[k].attrs.get("coordinates")))
+    if k.startswith("curve_"):
+        check(f"/grid/{k} storage", g[k].chunks == (1,) * 4 + (K,) and g[k].compression == "gzip", str(g[k].chunks))
+# /grid is /runs reshaped, row-major
+for k in sorted(gvars & want):
+    gv = grid[k].values
+    rv = xr_runs["lr" if k == "lr_run" else k].values
+    if METRICS.get(k) == "int64":
+        rv = np.where(rv == -2, np.nan, rv.astype(float))
+    check(f"/grid/{k} = /runs reshaped", same(gv.reshape((n, K) if k.startswith("curve_") else (n,)), rv), "")
+idx = np.array(np.unravel_index(np.arange(n), SIZES)).T  # run -> grid index, C order
+ok = True
+for i, (s, w, a, bt) in enumerate(idx):
+    ok &= xr_runs["seed"].values[i] == grid["seed"].values[s] and xr_runs["width"].values[i] == grid["width"].values[w]
+    ok &= xr_runs["act"].values[i] == grid["act"].values[a] and xr_runs["batch"].values[i] == grid["batch"].values[bt]
+    ok &= xr_runs["temperature"].values[i] == grid["temperature"].values[bt]
+check("coordinates at each run's index = its settings", ok, "")
+# the metrics of the document, checked against the grid too
+check("grid metrics are float64", all(grid[m].dtype == np.float64 for m in METRICS), "")
+
+# ---- the journal, decoded by the documented layout
+J = open(T + "/np2.journal", "rb").read()
+check("journal header", J[:8] == b"SGDJRNL1" and J[8:72].decode() == attrs["spec_sha256"]
+      and struct.unpack("<q", J[72:80])[0] == n and struct.unpack("<q", J[88:96])[0] == 0
+      and struct.unpack("<q", J[96:104])[0] == (1 << 32) | (1 + len(DOC_METRICS)), repr(J[:16]))
+M = 1 + len(DOC_METRICS)  # status, then the table's order
+pos, seen, ok, why = 104, set(), True, ""
+metric_names = ["status"] + [k for k, _ in DOC_METRICS]
+while pos < len(J):
+    length, crc = struct.unpack("<II", J[pos:pos + 8])
+    p = J[pos + 8:pos + 8 + length]
+    run, st, C, rank, L = struct.unpack("<qiiii", p[:24])
+    if zlib.crc32(p) != crc or length != 88 + 8 * M + 48 * C + L:
+        ok, why = False, f"record at {pos}: crc or length ({length} vs {88 + 8 * M + 48 * C + L})"
+        break
+    met = struct.unpack(f"<{M}d", p[24:24 + 8 * M])
+    for name, v in zip(metric_names, met):
+        want_v = status[run] if name == "status" else runs[name][run]
+        if name != "wall_time" and not same(v, want_v):
+            ok, why = False, f"run {run} metric {name}: journal {v}, file {want_v}"
+    steps_j = struct.unpack(f"<{C}q", p[24 + 8 * M:24 + 8 * M + 8 * C])
+    if not same(steps_j, step[run][:C]) or (C < K and step[run][C] != -1):
+        ok, why = False, f"run {run} steps"
+    host = p[24 + 8 * M + 48 * C:88 + 8 * M + 48 * C].rstrip(b"\0").decode()
+    if host != runs["host"].asstr()[run] or rank != runs["rank"][run]:
+        ok, why = False, f"run {run} host/rank"
+    seen.add(run)
+    pos += 8 + length
+check("journal records by the documented layout", ok and seen == set(range(n)), why or f"runs {sorted(seen)}")
+
+# ---- scientific content: independent of ranks, resume, torn journal
+PROV = {"wall_time", "host", "rank"}
+
+
+def content(path):
+    with h5py.File(path, "r") as h:
+        out = {f"runs/{k}": h["runs"][k][()] for k in h["runs"] if k not in PROV}
+        if "grid" in h:
+            out.update({f"grid/{k}": h["grid"][k][()] for k in h["grid"] if k != "wall_time"})
+        out["spec"] = h["spec"][()]
+        for a in ("format", "format_version", "method", "spec_sha256", "n_runs", "n_done", "n_diverged", "n_failed"):
+            out[a] = h.attrs[a]
+        return out
+
+
+base = content(F)
+for other in ("np1.h5", "resumed.h5", "torn.h5"):
+    c = content(T + "/" + other)
+    diff = [k for k in base if k not in c or not same(base[k], c[k])] + [k for k in c if k not in base]
+    check(f"scientific content of {other} = -np 2", not diff, f"differs in {diff[:6]}")
+with h5py.File(T + "/resumed.h5", "r") as h:
+    check("resume counted", h.attrs["resumes"] == 1 and h.attrs["created"] == attrs["created"],
+          f"{h.attrs['resumes']} {h.attrs['created']}")
+with h5py.File(T + "/torn.h5", "r") as h:
+    check("torn resume complete", h.attrs["resumes"] == 2 and h.attrs["n_done"] == n and h.attrs["completed"] != "",
+          str(dict(h.attrs)))
+with h5py.File(T + "/np1.h5", "r") as h:
+    check("np1 ran on rank 0", (h["runs/rank"][:] == 0).all() and h.attrs["mpi_size"] == 1, "")
+
+# ---- random search: no /grid
+R = T + "/random.h5"
+with h5py.File(R, "r") as h:
+    check("random: no /grid", h.attrs["method"] == "random" and "grid" not in h and h.attrs["n_runs"] == 6,
+          str(set(h)))
+    check("random: seeds fastest", same(h["runs/seed"][:], [0, 1] * 3), str(h["runs/seed"][:]))
+    lr = h["runs/lr"][:]
+    check("random: lr pairs", same(lr[0::2], lr[1::2]) and (lr >= 0.01).all() and (lr <= 0.2).all(), str(lr))
+try:
+    sr.open_grid(R)
+    check("open_grid(random) raises", False, "no error")
+except ValueError as e:
+    check("open_grid(random) raises", "random" in str(e) and "open_runs" in str(e), str(e))
+check("open_runs(random)", dict(sr.open_runs(R).sizes) == {"run": 6, "checkpoint": 4}, str(sr.open_runs(R).sizes))
+
+# ---- analysis/sgdsweep_results.py
+r2 = sr.open_runs(F)
+check("open_runs", same(r2["test_acc"], xr_runs["test_acc"]) and dict(r2.sizes) == dict(xr_runs.sizes), "")
+g2 = sr.open_grid(F)
+check("open_grid", dict(g2.sizes) == dict(grid.sizes) and same(g2["test_loss"], grid["test_loss"]), "")
+pv = sr.provenance(F)
+check("provenance", pv["spec"] == spec_bytes.decode() and pv["format_version"] == 1 and pv["hosts"] == attrs["hosts"],
+      str(pv)[:200])
+s = sr.summary(F)
+check("summary", "16 done" in s and "0 failed" in s and all(d in s for d in DIMS) and "zip of batch, temperature" in s,
+      s)
+try:
+    sr.open_runs(T + "/spec.yaml")
+    check("not a result file", False, "no error")
+except Exception as e:
+    check("not a result file", True)
+
+print(f"PY {n_pass} {n_fail}")
+PYEOF
+out=$("$PYTHON" "$T/check.py" "$T" "$ROOT" 2>"$T/err")
+rc=$?
+printf '%s\n' "$out" | grep '^FAIL'
+line=$(printf '%s\n' "$out" | grep '^PY ' | tail -1)
+if [ -n "$line" ] && [ $rc -eq 0 ]; then
+    read -r _ p f <<<"$line"
+    P=$((P + p)) F=$((F + f))
+else
+    report "check.py" "crashed (exit $rc): $(tail -3 "$T/err")"
+fi
+
+# ---- the Python examples of docs/FORMAT.md, on the example's file
+cat >"$T/run_examples.py" <<'PYEOF'
+import sys, types
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+except ImportError:  # the plotting line needs no display and no matplotlib
+    m, p = types.ModuleType("matplotlib"), types.ModuleType("matplotlib.pyplot")
+    p.semilogx = p.loglog = p.plot = lambda *a, **k: None
+    m.pyplot = p
+    sys.modules["matplotlib"], sys.modules["matplotlib.pyplot"] = m, p
+exec(compile(open(sys.argv[1]).read(), "docs/FORMAT.md examples", "exec"))
+assert acc.sizes == {"batch_temperature": 2}, acc.sizes
+assert dict(hot.sizes)["batch_temperature"] == 1
+assert int(steps[0]) == 0 and curve.sizes == {"checkpoint": steps.size}
+assert by_width.sizes == {"width": 2}
+PYEOF
+cp "$T/np2.h5" "$T/result.h5"
+(cd "$T" && "$PYTHON" run_examples.py examples.py) >"$T/out" 2>"$T/err"
+report "docs/FORMAT.md examples run" "$([ $? -eq 0 ] || tail -3 "$T/err")"
+: >"$T/err"
+"$PYTHON" "$ROOT/analysis/sgdsweep_results.py" "$T/np2.h5" >"$T/out" 2>"$T/err"
+report "sgdsweep_results.py as a script" "$(grep -q '16 done' "$T/out" || echo "$(cat "$T/out")")"
+
+echo "format: $P passed, $F failed"
+[ $F -eq 0 ]

@@ -1,0 +1,1014 @@
+/* test_store.c -- the HDF5 result file against docs/FORMAT.md.
+ *
+ * A spec is parsed in memory, a run table is filled by hand (done, diverged,
+ * failed and pending rows, values like 2.385), store_write writes it, and the
+ * file is read back with the plain HDF5 C API: every name, rank, shape, type,
+ * dimension scale and attribute the format promises, every value at its row
+ * in /runs and at its N-d index in /grid (computed here from the row-major
+ * rule, not by spec_run_index), and the atomic-write contract (PATH.tmp then
+ * rename; a failed write leaves the previous file and no PATH.tmp). */
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "testutil.h"
+
+/* ---------------------------------------------------------------- specs */
+
+/* dims in order of first key: seed (seeds: comes first), init_scale,
+ * batch_temperature (the zip group sits at batch, its first key), act
+ * (between batch and temperature in the text, yet after the group). */
+static const char GRID_SPEC[] =
+    "name: store-test\n"
+    "method: grid\n"
+    "seeds: [3, 11]\n"
+    "parameters:\n"
+    "  data: teacher\n"
+    "  n_train: 64\n"
+    "  n_test: 32\n"
+    "  d_in: 3\n"
+    "  classes: 2\n"
+    "  steps: 10\n"
+    "  checkpoints: 3\n"
+    "  init_scale: {values: [0.5, 2.385]}\n"
+    "  batch: {values: [4, 8, 16]}\n"
+    "  act: {values: [relu, tanh]}\n"
+    "  temperature: {values: [0.0025, 0.005, 0.01]}\n"
+    "zip:\n"
+    "  - [batch, temperature]\n";
+enum { ND = 4, NRUN = 24, K = 4 };
+static const char *const DIM_NAME[ND] = {"seed", "init_scale", "batch_temperature", "act"};
+static const hsize_t DIM_N[ND] = {2, 2, 3, 2};
+static const int64_t SEED_V[2] = {3, 11};
+static const double SCALE_V[2] = {0.5, 2.385};
+static const int64_t BATCH_V[3] = {4, 8, 16};
+static const double TEMP_V[3] = {0.0025, 0.005, 0.01};
+static const char *const ACT_V[2] = {"relu", "tanh"};
+
+static const char RANDOM_SPEC[] =
+    "method: random\n"
+    "run_count: 3\n"
+    "sampling_seed: 5\n"
+    "seeds: 2\n"
+    "parameters:\n"
+    "  data: teacher\n"
+    "  n_train: 64\n"
+    "  steps: 10\n"
+    "  lr: {min: 0.001, max: 0.1, scale: log}\n"
+    "  width: {values: [8, 16, 32]}\n";
+
+static spec *parse_ok(const char *text)
+{
+    spec *sp = NULL;
+    sgd_err e = {0};
+    ck_assert_msg(spec_parse(text, strlen(text), "mem.yaml", &sp, &e) == 0, "spec_parse: %s", e.msg);
+    return sp;
+}
+
+/* -------------------------------------------------------- the run table */
+
+/* filled rows: run -> status, checkpoints recorded, message */
+typedef struct {
+    long run;
+    int status, n_ckpt;
+    const char *msg;
+} row;
+static const row ROWS[] = {
+    {0, ST_DONE, 3, ""},
+    {5, ST_DONE, K, ""},   /* a full row: no padding */
+    {7, ST_DIVERGED, 2, ""},
+    {11, ST_FAILED, 0, "data_make: cannot read 'x2.385.h5' (no such file)"},
+    {23, ST_DONE, 1, ""},
+};
+enum { NROWS = sizeof ROWS / sizeof ROWS[0] };
+
+static const row *row_of(long i)
+{
+    for (int r = 0; r < NROWS; r++)
+        if (ROWS[r].run == i)
+            return &ROWS[r];
+    return NULL;
+}
+
+/* metric m of run i: integers for MET_LONG, non-trivial reals otherwise */
+static double met_value(long i, int m, int status)
+{
+    if (status == ST_FAILED)
+        return NAN; /* a failed run has no metrics (sweep_worker_train) */
+    switch (met_fields[m].type) {
+    case MET_STATUS: return status;
+    case MET_LONG: return 1000.0 * m + 7 * i - 1; /* -1 for run 0 m 0: a legit "-1: none" */
+    default: return 2.385 * (m + 1) + i / 7.0;
+    }
+}
+static int64_t step_value(long i, int k) { return k == 0 ? 0 : 10 * k * k + i; }
+static double curve_value(long i, int c, int k) { return 2.385 * (c + 1) - 0.125 * k + i / 3.0; }
+
+static void fill_table(sweep_table *t, long n)
+{
+    sgd_err e = {0};
+    ck_assert_int_eq(sweep_table_init(t, n, K, &e), 0);
+    double *metric = malloc((size_t)met_nfields * sizeof *metric);
+    ck_assert_ptr_nonnull(metric);
+    for (int r = 0; r < NROWS; r++) {
+        const row *w = &ROWS[r];
+        if (w->run >= n)
+            continue;
+        run_record rec;
+        memset(&rec, 0, sizeof rec);
+        int64_t step[K];
+        double cv[5][K];
+        rec.run = w->run, rec.status = w->status, rec.n_ckpt = w->n_ckpt, rec.rank = (int)(w->run % 3);
+        rec.metric = metric, rec.step = step;
+        for (int m = 0; m < met_nfields; m++)
+            metric[m] = met_value(w->run, m, w->status);
+        for (int c = 0; c < 5; c++)
+            rec.curve[c] = cv[c];
+        for (int k = 0; k < w->n_ckpt; k++) {
+            step[k] = step_value(w->run, k);
+            for (int c = 0; c < 5; c++)
+                cv[c][k] = curve_value(w->run, c, k);
+        }
+        snprintf(rec.host, sizeof rec.host, "node-%ld", w->run % 3);
+        snprintf(rec.msg, sizeof rec.msg, "%s", w->msg);
+        sweep_table_put(t, &rec);
+    }
+    free(metric);
+}
+
+static store_prov prov_of(int complete)
+{
+    store_prov p = {"sgdsweep run mem.yaml -o r.h5", 1700000000.75, 3, "node-0,node-1,node-2", "Open MPI v4.1.4 (test)",
+                    complete, 2};
+    return p;
+}
+
+/* ------------------------------------------------------------ temp files */
+
+typedef struct {
+    char dir[256], path[320], tmp[336];
+} paths;
+
+static void paths_make(paths *p)
+{
+    snprintf(p->dir, sizeof p->dir, "%s/test_store.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(p->dir));
+    snprintf(p->path, sizeof p->path, "%s/r.h5", p->dir);
+    snprintf(p->tmp, sizeof p->tmp, "%s.tmp", p->path);
+}
+
+static void paths_remove(const paths *p)
+{
+    unlink(p->path);
+    unlink(p->tmp);
+    rmdir(p->tmp);
+    ck_assert_msg(rmdir(p->dir) == 0, "stray files in %s", p->dir);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* ------------------------------------------------------- HDF5 read helpers */
+
+static hid_t open_file(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_msg(f >= 0, "cannot open %s", path);
+    return f;
+}
+
+static hid_t open_ds(hid_t loc, const char *name)
+{
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    ck_assert_msg(d >= 0, "no dataset %s", name);
+    return d;
+}
+
+/* rank and dims of a dataset */
+static int shape(hid_t d, hsize_t *dims)
+{
+    hid_t s = H5Dget_space(d);
+    int r = H5Sget_simple_extent_ndims(s);
+    ck_assert(r >= 0 && r <= 8);
+    H5Sget_simple_extent_dims(s, dims, NULL);
+    H5Sclose(s);
+    return r;
+}
+
+static void check_shape(hid_t d, const char *name, int rank, const hsize_t *want)
+{
+    hsize_t dims[8];
+    int r = shape(d, dims);
+    ck_assert_msg(r == rank, "%s: rank %d, expected %d", name, r, rank);
+    for (int i = 0; i < r; i++)
+        ck_assert_msg(dims[i] == want[i], "%s: dim %d is %llu, expected %llu", name, i, (unsigned long long)dims[i],
+                      (unsigned long long)want[i]);
+}
+
+enum { T_F64, T_I64, T_I32, T_I8, T_STR };
+static const char *const T_NAME[] = {"float64", "int64", "int32", "int8", "string"};
+
+/* the stored type: little-endian IEEE double, signed little-endian ints,
+ * variable-length UTF-8 strings */
+static void check_type(hid_t d, const char *name, int want)
+{
+    hid_t t = H5Dget_type(d);
+    H5T_class_t cl = H5Tget_class(t);
+    int ok;
+    if (want == T_STR)
+        ok = cl == H5T_STRING && H5Tis_variable_str(t) > 0 && H5Tget_cset(t) == H5T_CSET_UTF8;
+    else if (want == T_F64)
+        ok = cl == H5T_FLOAT && H5Tget_size(t) == 8 && H5Tget_order(t) == H5T_ORDER_LE;
+    else
+        ok = cl == H5T_INTEGER && H5Tget_sign(t) == H5T_SGN_2 && H5Tget_order(t) == H5T_ORDER_LE &&
+             H5Tget_size(t) == (want == T_I64 ? 8u : want == T_I32 ? 4u : 1u);
+    H5Tclose(t);
+    ck_assert_msg(ok, "%s: not %s", name, T_NAME[want]);
+}
+
+/* open, check type and shape, read everything */
+static void *read_all(hid_t loc, const char *name, int type, int rank, const hsize_t *dims)
+{
+    hid_t d = open_ds(loc, name);
+    check_type(d, name, type);
+    check_shape(d, name, rank, dims);
+    size_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    hid_t mt = type == T_F64 ? H5T_NATIVE_DOUBLE : type == T_I64 ? H5T_NATIVE_INT64 : type == T_I32 ? H5T_NATIVE_INT32
+                                                                                      : H5T_NATIVE_INT8;
+    void *buf = malloc(n * 8);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_msg(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0, "%s: read failed", name);
+    H5Dclose(d);
+    return buf;
+}
+
+/* variable-length strings, copied into malloc'ed memory */
+static char **read_strs(hid_t loc, const char *name, hsize_t n)
+{
+    hid_t d = open_ds(loc, name);
+    check_type(d, name, T_STR);
+    check_shape(d, name, 1, &n);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5T_CSET_UTF8);
+    char **raw = calloc(n, sizeof *raw), **out = calloc(n, sizeof *out);
+    ck_assert(raw && out);
+    ck_assert(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0);
+    for (hsize_t i = 0; i < n; i++)
+        ck_assert_ptr_nonnull(out[i] = strdup(raw[i] ? raw[i] : ""));
+    hid_t s = H5Dget_space(d);
+    H5Dvlen_reclaim(mt, s, H5P_DEFAULT, raw);
+    H5Sclose(s), H5Tclose(mt), H5Dclose(d);
+    free(raw);
+    return out;
+}
+
+static void free_strs(char **s, hsize_t n)
+{
+    for (hsize_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+/* a scalar variable-length string attribute, malloc'ed */
+static char *attr_text(hid_t loc, const char *name)
+{
+    ck_assert_msg(H5Aexists(loc, name) > 0, "no attribute %s", name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = H5Aget_type(a);
+    ck_assert_msg(H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0 && H5Tget_cset(t) == H5T_CSET_UTF8,
+                  "attribute %s: not a variable-length UTF-8 string", name);
+    char *raw = NULL;
+    ck_assert(H5Aread(a, t, &raw) >= 0);
+    char *out = strdup(raw ? raw : "");
+    H5free_memory(raw);
+    H5Tclose(t), H5Aclose(a);
+    return out;
+}
+
+static void check_attr_text(hid_t loc, const char *name, const char *want)
+{
+    char *v = attr_text(loc, name);
+    ck_assert_msg(!strcmp(v, want), "attribute %s = '%s', expected '%s'", name, v, want);
+    free(v);
+}
+
+/* a scalar integer attribute of the given byte size */
+static long long attr_int(hid_t loc, const char *name, size_t size)
+{
+    ck_assert_msg(H5Aexists(loc, name) > 0, "no attribute %s", name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = H5Aget_type(a), s = H5Aget_space(a);
+    ck_assert_msg(H5Tget_class(t) == H5T_INTEGER && H5Tget_size(t) == size && H5Tget_sign(t) == H5T_SGN_2,
+                  "attribute %s: not a %zu-byte signed integer", name, size);
+    ck_assert_int_eq(H5Sget_simple_extent_type(s), H5S_SCALAR);
+    long long v = 0;
+    ck_assert(H5Aread(a, H5T_NATIVE_LLONG, &v) >= 0);
+    H5Sclose(s), H5Tclose(t), H5Aclose(a);
+    return v;
+}
+
+/* d is a dimension scale named `name` */
+static void check_scale(hid_t loc, const char *name)
+{
+    hid_t d = open_ds(loc, name);
+    ck_assert_msg(H5DSis_scale(d) > 0, "%s: not a dimension scale", name);
+    char buf[256] = "";
+    ck_assert(H5DSget_scale_name(d, buf, sizeof buf) > 0);
+    ck_assert_msg(!strcmp(buf, name), "%s: scale name '%s'", name, buf);
+    H5Dclose(d);
+}
+
+/* dataset `name` has scale `scale` attached at dimension idx, and only one */
+static void check_attached(hid_t loc, const char *name, const char *scale, unsigned idx)
+{
+    hid_t d = open_ds(loc, name), s = open_ds(loc, scale);
+    ck_assert_msg(H5DSis_attached(d, s, idx) > 0, "%s: scale %s not attached to dimension %u", name, scale, idx);
+    ck_assert_int_eq(H5DSget_num_scales(d, idx), 1);
+    H5Dclose(s), H5Dclose(d);
+}
+
+/* chunked [1 .. 1 x K], shuffle then deflate */
+static void check_curve_storage(hid_t loc, const char *name, int rank)
+{
+    hid_t d = open_ds(loc, name), pl = H5Dget_create_plist(d);
+    ck_assert_int_eq(H5Pget_layout(pl), H5D_CHUNKED);
+    hsize_t ck[8];
+    ck_assert_int_eq(H5Pget_chunk(pl, 8, ck), rank);
+    for (int i = 0; i < rank - 1; i++)
+        ck_assert_msg(ck[i] == 1, "%s: chunk dim %d is %llu", name, i, (unsigned long long)ck[i]);
+    ck_assert_uint_eq(ck[rank - 1], K);
+    ck_assert_int_eq(H5Pget_nfilters(pl), 2);
+    unsigned flags, conf;
+    size_t nv = 4;
+    unsigned vals[4];
+    char fname[64];
+    ck_assert_int_eq(H5Pget_filter2(pl, 0, &flags, &nv, vals, sizeof fname, fname, &conf), H5Z_FILTER_SHUFFLE);
+    nv = 4;
+    ck_assert_int_eq(H5Pget_filter2(pl, 1, &flags, &nv, vals, sizeof fname, fname, &conf), H5Z_FILTER_DEFLATE);
+    H5Pclose(pl), H5Dclose(d);
+}
+
+static hsize_t n_links(hid_t g)
+{
+    H5G_info_t info;
+    ck_assert(H5Gget_info(g, &info) >= 0);
+    return info.nlinks;
+}
+
+static const char *const CURVES[6] = {"curve_step", "curve_lr", "curve_train_loss", "curve_train_acc",
+                                      "curve_test_loss", "curve_test_acc"};
+
+/* write the grid spec's table to a fresh file; the caller removes it */
+static void write_grid_file(paths *p, spec **sp, int complete)
+{
+    sgd_err e = {0};
+    *sp = parse_ok(GRID_SPEC);
+    ck_assert_int_eq((*sp)->n_runs, NRUN);
+    paths_make(p);
+    sweep_table t;
+    fill_table(&t, NRUN);
+    store *st = store_alloc(*sp, p->path, &e);
+    ck_assert_msg(st != NULL, "store_alloc: %s", e.msg);
+    store_prov pv = prov_of(complete);
+    ck_assert_msg(store_write(st, &t, &pv, &e) == 0, "store_write: %s", e.msg);
+    store_free(st);
+    sweep_table_destroy(&t);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+START_TEST(test_root)
+{
+    paths p;
+    spec *sp;
+    write_grid_file(&p, &sp, 0);
+    hid_t f = open_file(p.path);
+    ck_assert_int_eq(attr_int(f, "format_version", 4), STORE_FORMAT_VERSION);
+    check_attr_text(f, "format", "sgdsweep-result");
+    check_attr_text(f, "method", "grid");
+    check_attr_text(f, "spec_path", "mem.yaml");
+    check_attr_text(f, "spec_sha256", sp->sha256);
+    check_attr_text(f, "command_line", "sgdsweep run mem.yaml -o r.h5");
+    check_attr_text(f, "created", "2023-11-14T22:13:20Z"); /* date -u -d @1700000000 */
+    check_attr_text(f, "completed", "");                  /* not complete */
+    check_attr_text(f, "hosts", "node-0,node-1,node-2");
+    check_attr_text(f, "mpi_version", "Open MPI v4.1.4 (test)");
+    ck_assert_int_eq(attr_int(f, "mpi_size", 4), 3);
+    ck_assert_int_eq(attr_int(f, "resumes", 8), 2);
+    ck_assert_int_eq(attr_int(f, "n_runs", 8), NRUN);
+    ck_assert_int_eq(attr_int(f, "n_done", 8), 3);
+    ck_assert_int_eq(attr_int(f, "n_pending", 8), NRUN - 5);
+    ck_assert_int_eq(attr_int(f, "n_diverged", 8), 1);
+    ck_assert_int_eq(attr_int(f, "n_failed", 8), 1);
+    /* provenance strings: present and sensible */
+    char *v = attr_text(f, "updated");
+    ck_assert_msg(strlen(v) == 20 && v[4] == '-' && v[10] == 'T' && v[19] == 'Z', "updated '%s'", v);
+    free(v);
+    static const char *const nonempty[] = {"program_version", "git_commit", "hdf5_version", "blas_version"};
+    for (int i = 0; i < 4; i++) {
+        v = attr_text(f, nonempty[i]);
+        ck_assert_msg(v[0], "attribute %s is empty", nonempty[i]);
+        free(v);
+    }
+    v = attr_text(f, "hdf5_version");
+    unsigned maj, min, rel;
+    H5get_libversion(&maj, &min, &rel);
+    char want[64];
+    snprintf(want, sizeof want, "%u.%u.%u", maj, min, rel);
+    ck_assert_str_eq(v, want);
+    free(v);
+    /* /spec: the spec verbatim, a scalar string */
+    hid_t d = open_ds(f, "spec");
+    check_type(d, "spec", T_STR);
+    hid_t s = H5Dget_space(d);
+    ck_assert_int_eq(H5Sget_simple_extent_type(s), H5S_SCALAR);
+    hid_t t = H5Dget_type(d);
+    char *txt = NULL;
+    ck_assert(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &txt) >= 0);
+    ck_assert_str_eq(txt, GRID_SPEC);
+    H5free_memory(txt);
+    H5Tclose(t), H5Sclose(s), H5Dclose(d);
+    /* the root holds /spec, /runs, /grid and nothing else */
+    ck_assert_uint_eq(n_links(f), 3);
+    H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+START_TEST(test_completed)
+{
+    paths p;
+    spec *sp;
+    write_grid_file(&p, &sp, 1);
+    hid_t f = open_file(p.path);
+    char *c = attr_text(f, "completed"), *u = attr_text(f, "updated");
+    ck_assert_str_eq(c, u); /* complete: the time of that write */
+    free(c), free(u);
+    H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+START_TEST(test_runs_layout)
+{
+    paths p;
+    spec *sp;
+    write_grid_file(&p, &sp, 0);
+    hid_t f = open_file(p.path), g = H5Gopen2(f, "runs", H5P_DEFAULT);
+    ck_assert(g >= 0);
+    const hsize_t n[1] = {NRUN}, nk[2] = {NRUN, K}, k1[1] = {K};
+    /* scales */
+    check_scale(g, "run");
+    check_scale(g, "checkpoint");
+    int64_t *run = read_all(g, "run", T_I64, 1, n), *chk = read_all(g, "checkpoint", T_I64, 1, k1);
+    for (int i = 0; i < NRUN; i++)
+        ck_assert_int_eq(run[i], i);
+    for (int k = 0; k < K; k++)
+        ck_assert_int_eq(chk[k], k);
+    free(run), free(chk);
+    /* the expected members: status, settings, temperature, metrics but
+     * status, host, rank, error, the scales and six curves */
+    hsize_t want = 1 + (hsize_t)cfg_nfields + 1 + (hsize_t)(met_nfields - 1) + 3 + 2 + 6;
+    ck_assert_uint_eq(n_links(g), want);
+    hid_t d = open_ds(g, "status");
+    check_type(d, "status", T_I8);
+    check_shape(d, "status", 1, n);
+    H5Dclose(d);
+    d = open_ds(g, "status");
+    check_attr_text(d, "meaning", "0: pending, 1: done, 2: diverged, 3: failed");
+    H5Dclose(d);
+    check_attached(g, "status", "run", 0);
+    for (int c = 0; c < cfg_nfields; c++) {
+        const cfg_field *cf = &cfg_fields[c];
+        int type = cf->type == CFG_REAL ? T_F64 : cf->type == CFG_ENUM || cf->type == CFG_STR ? T_STR : T_I64;
+        d = open_ds(g, cf->name);
+        check_type(d, cf->name, type);
+        check_shape(d, cf->name, 1, n);
+        check_attr_text(d, "role", "setting");
+        H5Dclose(d);
+        check_attached(g, cf->name, "run", 0);
+    }
+    d = open_ds(g, "temperature");
+    check_type(d, "temperature", T_F64);
+    check_attr_text(d, "role", "SGD temperature lr / batch (the spec's value when given)");
+    H5Dclose(d);
+    for (int m = 0; m < met_nfields; m++) {
+        const met_field *mf = &met_fields[m];
+        if (mf->type == MET_STATUS)
+            continue;
+        d = open_ds(g, mf->name);
+        check_type(d, mf->name, mf->type == MET_LONG ? T_I64 : T_F64);
+        check_shape(d, mf->name, 1, n);
+        check_attr_text(d, "description", mf->help);
+        H5Dclose(d);
+        check_attached(g, mf->name, "run", 0);
+    }
+    static const char *const prov[3] = {"host", "rank", "error"};
+    static const int prov_t[3] = {T_STR, T_I32, T_STR};
+    for (int i = 0; i < 3; i++) {
+        d = open_ds(g, prov[i]);
+        check_type(d, prov[i], prov_t[i]);
+        check_shape(d, prov[i], 1, n);
+        H5Dclose(d);
+        check_attached(g, prov[i], "run", 0);
+    }
+    for (int c = 0; c < 6; c++) {
+        d = open_ds(g, CURVES[c]);
+        check_type(d, CURVES[c], c == 0 ? T_I64 : T_F64);
+        check_shape(d, CURVES[c], 2, nk);
+        H5Dclose(d);
+        check_attached(g, CURVES[c], "run", 0);
+        check_attached(g, CURVES[c], "checkpoint", 1);
+        check_curve_storage(g, CURVES[c], 2);
+    }
+    H5Gclose(g), H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+START_TEST(test_runs_values)
+{
+    paths p;
+    spec *sp;
+    write_grid_file(&p, &sp, 0);
+    hid_t f = open_file(p.path), g = H5Gopen2(f, "runs", H5P_DEFAULT);
+    const hsize_t n[1] = {NRUN}, nk[2] = {NRUN, K};
+    int8_t *status = read_all(g, "status", T_I8, 1, n);
+    int32_t *rank = read_all(g, "rank", T_I32, 1, n);
+    char **host = read_strs(g, "host", NRUN), **err = read_strs(g, "error", NRUN);
+    for (long i = 0; i < NRUN; i++) {
+        const row *w = row_of(i);
+        ck_assert_int_eq(status[i], w ? w->status : ST_PENDING);
+        ck_assert_int_eq(rank[i], w ? (int)(i % 3) : -1);
+        char h[32] = "";
+        if (w)
+            snprintf(h, sizeof h, "node-%ld", i % 3);
+        ck_assert_str_eq(host[i], h);
+        ck_assert_str_eq(err[i], w ? w->msg : "");
+    }
+    free(status), free(rank), free_strs(host, NRUN), free_strs(err, NRUN);
+    /* metrics: the value of row i at row i; -2 (integers) or NaN (reals)
+     * where a run has no value: pending or failed */
+    for (int m = 0; m < met_nfields; m++) {
+        const met_field *mf = &met_fields[m];
+        if (mf->type == MET_STATUS)
+            continue;
+        void *buf = read_all(g, mf->name, mf->type == MET_LONG ? T_I64 : T_F64, 1, n);
+        for (long i = 0; i < NRUN; i++) {
+            const row *w = row_of(i);
+            double want = w ? met_value(i, m, w->status) : NAN;
+            if (mf->type == MET_LONG) {
+                int64_t got = ((int64_t *)buf)[i];
+                ck_assert_msg(got == (isnan(want) ? -2 : (int64_t)want), "%s[%ld] = %lld, expected %g", mf->name, i,
+                              (long long)got, want);
+            } else {
+                double got = ((double *)buf)[i];
+                ck_assert_msg(isnan(want) ? isnan(got) : got == want, "%s[%ld] = %.17g, expected %.17g", mf->name, i,
+                              got, want);
+            }
+        }
+        free(buf);
+    }
+    /* curves: the recorded points, then step -1 / NaN padding */
+    int64_t *step = read_all(g, "curve_step", T_I64, 2, nk);
+    for (long i = 0; i < NRUN; i++) {
+        const row *w = row_of(i);
+        int nc = w ? w->n_ckpt : 0;
+        for (int k = 0; k < K; k++)
+            ck_assert_int_eq(step[i * K + k], k < nc ? step_value(i, k) : -1);
+    }
+    free(step);
+    for (int c = 0; c < 5; c++) {
+        double *cv = read_all(g, CURVES[c + 1], T_F64, 2, nk);
+        for (long i = 0; i < NRUN; i++) {
+            const row *w = row_of(i);
+            int nc = w ? w->n_ckpt : 0;
+            for (int k = 0; k < K; k++) {
+                double got = cv[i * K + k];
+                ck_assert_msg(k < nc ? got == curve_value(i, c, k) : isnan(got), "%s[%ld, %d] = %g", CURVES[c + 1], i,
+                              k, got);
+            }
+        }
+        free(cv);
+    }
+    /* settings: every column against spec_run, in the stored type */
+    for (int c = 0; c < cfg_nfields; c++) {
+        const cfg_field *cf = &cfg_fields[c];
+        if (cf->type == CFG_ENUM || cf->type == CFG_STR) {
+            char **sv = read_strs(g, cf->name, NRUN);
+            for (long i = 0; i < NRUN; i++) {
+                cfg s;
+                sgd_err e = {0};
+                ck_assert_int_eq(spec_run(sp, i, &s, &e), 0);
+                const char *want = cf->type == CFG_STR ? (const char *)&s + cf->offset
+                                                       : cfg_enum_name(cf->name, *(const int *)((char *)&s + cf->offset));
+                ck_assert_msg(!strcmp(sv[i], want), "%s[%ld] = '%s', expected '%s'", cf->name, i, sv[i], want);
+            }
+            free_strs(sv, NRUN);
+            continue;
+        }
+        void *buf = read_all(g, cf->name, cf->type == CFG_REAL ? T_F64 : T_I64, 1, n);
+        for (long i = 0; i < NRUN; i++) {
+            cfg s;
+            sgd_err e = {0};
+            ck_assert_int_eq(spec_run(sp, i, &s, &e), 0);
+            const char *q = (const char *)&s + cf->offset;
+            if (cf->type == CFG_REAL) {
+                ck_assert_msg(((double *)buf)[i] == *(const double *)q, "%s[%ld]", cf->name, i);
+            } else {
+                int64_t want = cf->type == CFG_LONG ? *(const long *)q : cf->type == CFG_I64 ? *(const int64_t *)q
+                                                                                             : *(const int *)q;
+                ck_assert_msg(((int64_t *)buf)[i] == want, "%s[%ld] = %lld, expected %lld", cf->name, i,
+                              (long long)((int64_t *)buf)[i], (long long)want);
+            }
+        }
+        free(buf);
+    }
+    /* the swept values, from the row-major rule (last dimension fastest) */
+    double *lr = read_all(g, "lr", T_F64, 1, n), *temp = read_all(g, "temperature", T_F64, 1, n);
+    double *scale = read_all(g, "init_scale", T_F64, 1, n);
+    int64_t *seed = read_all(g, "seed", T_I64, 1, n), *batch = read_all(g, "batch", T_I64, 1, n);
+    char **act = read_strs(g, "act", NRUN);
+    for (long i = 0; i < NRUN; i++) {
+        long a = i % 2, bt = i / 2 % 3, is = i / 6 % 2, sd = i / 12;
+        ck_assert_int_eq(seed[i], SEED_V[sd]);
+        ck_assert(scale[i] == SCALE_V[is]);
+        ck_assert_int_eq(batch[i], BATCH_V[bt]);
+        ck_assert_str_eq(act[i], ACT_V[a]);
+        ck_assert(lr[i] == TEMP_V[bt] * (double)BATCH_V[bt]); /* lr = temperature x batch */
+        ck_assert(temp[i] == lr[i] / (double)batch[i]);         /* the derived column: lr / batch */
+    }
+    free(lr), free(temp), free(scale), free(seed), free(batch), free_strs(act, NRUN);
+    H5Gclose(g), H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+START_TEST(test_grid_layout)
+{
+    paths p;
+    spec *sp;
+    write_grid_file(&p, &sp, 0);
+    hid_t f = open_file(p.path), g = H5Gopen2(f, "grid", H5P_DEFAULT);
+    ck_assert_msg(g >= 0, "no /grid for a grid spec");
+    /* coordinates: one scale per dimension, in spec order */
+    for (int d = 0; d < ND; d++)
+        check_scale(g, DIM_NAME[d]);
+    check_scale(g, "checkpoint");
+    hsize_t n2 = 2, n3 = 3, k1 = K;
+    int64_t *seed = read_all(g, "seed", T_I64, 1, &n2), *bt = read_all(g, "batch_temperature", T_I64, 1, &n3);
+    double *scale = read_all(g, "init_scale", T_F64, 1, &n2);
+    char **act = read_strs(g, "act", 2);
+    int64_t *chk = read_all(g, "checkpoint", T_I64, 1, &k1);
+    for (int j = 0; j < 2; j++) {
+        ck_assert_int_eq(seed[j], SEED_V[j]);
+        ck_assert(scale[j] == SCALE_V[j]);
+        ck_assert_str_eq(act[j], ACT_V[j]);
+    }
+    for (int j = 0; j < 3; j++)
+        ck_assert_int_eq(bt[j], j); /* a zip group's own coordinate: its index */
+    for (int k = 0; k < K; k++)
+        ck_assert_int_eq(chk[k], k);
+    free(seed), free(bt), free(scale), free_strs(act, 2), free(chk);
+    /* the zip members: coordinate variables along the group, not scales */
+    int64_t *batch = read_all(g, "batch", T_I64, 1, &n3);
+    double *temp = read_all(g, "temperature", T_F64, 1, &n3);
+    for (int j = 0; j < 3; j++) {
+        ck_assert_int_eq(batch[j], BATCH_V[j]);
+        ck_assert(temp[j] == TEMP_V[j]); /* the spec's value, not lr / batch */
+    }
+    free(batch), free(temp);
+    static const char *const members[2] = {"batch", "temperature"};
+    for (int m = 0; m < 2; m++) {
+        hid_t d = open_ds(g, members[m]);
+        ck_assert_int_eq(H5DSis_scale(d), 0);
+        H5Dclose(d);
+        check_attached(g, members[m], "batch_temperature", 0);
+    }
+    /* data variables: status int8, lr_run and every metric float64 [dims],
+     * curves [dims x checkpoint]; each dimension has its scale, and the zip
+     * members are named in `coordinates` */
+    const hsize_t dk[ND + 1] = {DIM_N[0], DIM_N[1], DIM_N[2], DIM_N[3], K};
+    hsize_t want_links = ND + 2 + 1 + 2 + (hsize_t)(met_nfields - 1) + 6; /* dims, members, checkpoint, status, lr_run */
+    ck_assert_uint_eq(n_links(g), want_links);
+    for (int m = -2; m < met_nfields + 6; m++) {
+        const char *name = m == -2 ? "status" : m == -1 ? "lr_run" : m < met_nfields ? met_fields[m].name
+                                                                                     : CURVES[m - met_nfields];
+        if (m >= 0 && m < met_nfields && met_fields[m].type == MET_STATUS)
+            continue;
+        int curve = m >= met_nfields, type = m == -2 ? T_I8 : m == met_nfields ? T_I64 : T_F64;
+        hid_t d = open_ds(g, name);
+        check_type(d, name, type);
+        check_shape(d, name, ND + curve, dk);
+        check_attr_text(d, "coordinates", "batch temperature");
+        if (m >= 0 && !curve)
+            check_attr_text(d, "description", met_fields[m].help);
+        H5Dclose(d);
+        for (int k = 0; k < ND; k++)
+            check_attached(g, name, DIM_NAME[k], (unsigned)k);
+        if (curve) {
+            check_attached(g, name, "checkpoint", ND);
+            check_curve_storage(g, name, ND + 1);
+        }
+    }
+    H5Gclose(g), H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+/* one element of an N-d dataset, read by its coordinates */
+static double read_at(hid_t g, const char *name, const hsize_t *coord, int rank)
+{
+    hid_t d = open_ds(g, name), fs = H5Dget_space(d), ms = H5Screate(H5S_SCALAR);
+    ck_assert(H5Sselect_elements(fs, H5S_SELECT_SET, 1, coord) >= 0);
+    ck_assert_int_eq(H5Sget_simple_extent_ndims(fs), rank);
+    double v;
+    ck_assert(H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, &v) >= 0);
+    H5Sclose(ms), H5Sclose(fs), H5Dclose(d);
+    return v;
+}
+
+START_TEST(test_grid_values)
+{
+    paths p;
+    spec *sp;
+    write_grid_file(&p, &sp, 0);
+    hid_t f = open_file(p.path), g = H5Gopen2(f, "grid", H5P_DEFAULT);
+    for (long i = 0; i < NRUN; i++) {
+        /* row-major: i = ((seed * 2 + init_scale) * 3 + batch_temperature) * 2 + act */
+        hsize_t c[ND + 1] = {(hsize_t)(i / 12), (hsize_t)(i / 6 % 2), (hsize_t)(i / 2 % 3), (hsize_t)(i % 2), 0};
+        /* the coordinates at that index are the settings of run i */
+        cfg s;
+        sgd_err e = {0};
+        ck_assert_int_eq(spec_run(sp, i, &s, &e), 0);
+        ck_assert_int_eq(s.seed, SEED_V[c[0]]);
+        ck_assert(s.init_scale == SCALE_V[c[1]]);
+        ck_assert_int_eq(s.batch, BATCH_V[c[2]]);
+        ck_assert_str_eq(cfg_enum_name("act", s.act), ACT_V[c[3]]);
+        ck_assert(read_at(g, "lr_run", c, ND) == s.lr);
+        const row *w = row_of(i);
+        ck_assert(read_at(g, "status", c, ND) == (w ? w->status : ST_PENDING));
+        for (int m = 0; m < met_nfields; m++) {
+            if (met_fields[m].type == MET_STATUS)
+                continue;
+            double want = w ? met_value(i, m, w->status) : NAN, got = read_at(g, met_fields[m].name, c, ND);
+            /* every metric is float64 here: NaN where no value, integers too */
+            ck_assert_msg(isnan(want) ? isnan(got) : got == want, "/grid/%s at run %ld: %.17g, expected %.17g",
+                          met_fields[m].name, i, got, want);
+        }
+        int nc = w ? w->n_ckpt : 0;
+        for (int k = 0; k < K; k++) {
+            c[ND] = (hsize_t)k;
+            ck_assert(read_at(g, "curve_step", c, ND + 1) == (k < nc ? (double)step_value(i, k) : -1.0));
+            for (int cv = 0; cv < 5; cv++) {
+                double got = read_at(g, CURVES[cv + 1], c, ND + 1);
+                ck_assert_msg(k < nc ? got == curve_value(i, cv, k) : isnan(got), "/grid/%s run %ld point %d: %g",
+                              CURVES[cv + 1], i, k, got);
+            }
+        }
+    }
+    H5Gclose(g), H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+START_TEST(test_random_has_no_grid)
+{
+    sgd_err e = {0};
+    spec *sp = parse_ok(RANDOM_SPEC);
+    ck_assert_int_eq(sp->n_runs, 6);
+    paths p;
+    paths_make(&p);
+    sweep_table t;
+    fill_table(&t, sp->n_runs); /* rows 0 and 5 */
+    store *st = store_alloc(sp, p.path, &e);
+    ck_assert_ptr_nonnull(st);
+    store_prov pv = prov_of(0);
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), 0);
+    hid_t f = open_file(p.path);
+    check_attr_text(f, "method", "random");
+    ck_assert_int_eq(attr_int(f, "n_runs", 8), 6);
+    ck_assert_int_eq(H5Lexists(f, "grid", H5P_DEFAULT), 0);
+    ck_assert_uint_eq(n_links(f), 2); /* /spec and /runs */
+    hsize_t n = 6;
+    double *lr = read_all(f, "runs/lr", T_F64, 1, &n);
+    int64_t *width = read_all(f, "runs/width", T_I64, 1, &n), *seed = read_all(f, "runs/seed", T_I64, 1, &n);
+    double *tl = read_all(f, "runs/train_loss", T_F64, 1, &n);
+    for (long i = 0; i < 6; i++) {
+        cfg s;
+        ck_assert_int_eq(spec_run(sp, i, &s, &e), 0);
+        ck_assert(lr[i] == s.lr && lr[i] >= 0.001 && lr[i] <= 0.1);
+        ck_assert_int_eq(width[i], s.width);
+        ck_assert_int_eq(seed[i], i % 2); /* seeds: 2 varies fastest */
+        ck_assert(row_of(i) ? tl[i] == met_value(i, 4, ST_DONE) : isnan(tl[i]));
+    }
+    ck_assert_str_eq(met_fields[4].name, "train_loss");
+    free(lr), free(width), free(seed), free(tl);
+    H5Fclose(f);
+    store_free(st);
+    sweep_table_destroy(&t);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+START_TEST(test_unswept_grid_has_no_grid)
+{
+    /* a grid without a swept setting is one run; there is nothing to label */
+    sgd_err e = {0};
+    spec *sp = parse_ok("method: grid\nparameters:\n  width: 8\n  steps: 10\n  n_train: 64\n");
+    ck_assert_int_eq(sp->n_runs, 1);
+    paths p;
+    paths_make(&p);
+    sweep_table t;
+    fill_table(&t, 1);
+    store *st = store_alloc(sp, p.path, &e);
+    store_prov pv = prov_of(1);
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), 0);
+    hid_t f = open_file(p.path);
+    ck_assert_int_eq(H5Lexists(f, "grid", H5P_DEFAULT), 0);
+    hsize_t n = 1;
+    int64_t *w = read_all(f, "runs/width", T_I64, 1, &n);
+    ck_assert_int_eq(w[0], 8);
+    free(w);
+    H5Fclose(f);
+    store_free(st);
+    sweep_table_destroy(&t);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+/* store_write goes through PATH.tmp and rename(2): PATH is always whole */
+START_TEST(test_atomic_rewrite)
+{
+    sgd_err e = {0};
+    spec *sp = parse_ok(GRID_SPEC);
+    paths p;
+    paths_make(&p);
+    sweep_table t;
+    ck_assert_int_eq(sweep_table_init(&t, NRUN, K, &e), 0); /* all pending */
+    store *st = store_alloc(sp, p.path, &e);
+    store_prov pv = prov_of(0);
+    /* a stale PATH.tmp from a killed writer is simply replaced */
+    FILE *junk = fopen(p.tmp, "w");
+    ck_assert_ptr_nonnull(junk);
+    fputs("not hdf5", junk);
+    fclose(junk);
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), 0);
+    ck_assert(exists(p.path) && !exists(p.tmp));
+    hid_t f = open_file(p.path);
+    ck_assert_int_eq(attr_int(f, "n_done", 8), 0);
+    H5Fclose(f);
+    /* the next flush replaces the whole file */
+    sweep_table_destroy(&t);
+    fill_table(&t, NRUN);
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), 0);
+    ck_assert(!exists(p.tmp));
+    f = open_file(p.path);
+    ck_assert_int_eq(attr_int(f, "n_done", 8), 3);
+    hsize_t n = NRUN;
+    double *tl = read_all(f, "runs/train_loss", T_F64, 1, &n);
+    ck_assert(tl[5] == met_value(5, 4, ST_DONE));
+    free(tl);
+    H5Fclose(f);
+    store_free(st);
+    sweep_table_destroy(&t);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+START_TEST(test_write_fails_cleanly)
+{
+    sgd_err e = {0};
+    spec *sp = parse_ok(GRID_SPEC);
+    paths p;
+    paths_make(&p);
+    sweep_table t;
+    fill_table(&t, NRUN);
+    store_prov pv = prov_of(0);
+    /* a directory that does not exist: SGD_EIO naming the path, no file */
+    char bad[400];
+    snprintf(bad, sizeof bad, "%s/missing/r.h5", p.dir);
+    store *st = store_alloc(sp, bad, &e);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), SGD_EIO);
+    ck_assert_int_eq(e.code, SGD_EIO);
+    ck_assert_msg(strstr(e.msg, bad), "message '%s' does not name %s", e.msg, bad);
+    ck_assert(!exists(bad));
+    store_free(st);
+    /* PATH.tmp cannot be created (a directory is in the way): the previous
+     * PATH stays as it was */
+    e = (sgd_err){0};
+    st = store_alloc(sp, p.path, &e);
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), 0);
+    struct stat before, after;
+    ck_assert_int_eq(stat(p.path, &before), 0);
+    ck_assert_int_eq(mkdir(p.tmp, 0755), 0);
+    sweep_table_destroy(&t);
+    ck_assert_int_eq(sweep_table_init(&t, NRUN, K, &e), 0);
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), SGD_EIO);
+    ck_assert_int_eq(rmdir(p.tmp), 0);
+    ck_assert_int_eq(stat(p.path, &after), 0);
+    ck_assert(before.st_ino == after.st_ino && before.st_size == after.st_size);
+    hid_t f = open_file(p.path);
+    ck_assert_int_eq(attr_int(f, "n_done", 8), 3); /* the old content */
+    H5Fclose(f);
+    store_free(st);
+    sweep_table_destroy(&t);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+/* "disk full" while writing (a file-size limit makes write(2) fail with
+ * EFBIG): SGD_EIO naming the file, no PATH.tmp left, the previous PATH
+ * untouched, and the process stays healthy: a second write succeeds and the
+ * test process exits cleanly (with HDF5 1.10 a failing H5Fclose used to leave
+ * a freed file in HDF5's ID table and crash at exit; store.c now builds the
+ * image in memory and writes it itself). */
+START_TEST(test_disk_full)
+{
+    sgd_err e = {0};
+    spec *sp = parse_ok(GRID_SPEC);
+    paths p;
+    paths_make(&p);
+    sweep_table t;
+    fill_table(&t, NRUN);
+    store_prov pv = prov_of(0);
+    store *st = store_alloc(sp, p.path, &e);
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), 0);
+    struct stat before, after;
+    ck_assert_int_eq(stat(p.path, &before), 0);
+    ck_assert(before.st_size > 8192);
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 4096;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = store_write(st, &t, &pv, &e);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    ck_assert_int_eq(rc, SGD_EIO);
+    ck_assert_int_eq(e.code, SGD_EIO);
+    ck_assert_msg(strstr(e.msg, p.path), "message '%s' does not name the file", e.msg);
+    ck_assert(!exists(p.tmp));
+    ck_assert_int_eq(stat(p.path, &after), 0);
+    ck_assert(before.st_ino == after.st_ino && before.st_size == after.st_size);
+    hid_t f = open_file(p.path);
+    ck_assert_int_eq(attr_int(f, "n_done", 8), 3);
+    H5Fclose(f);
+    /* space again: the next flush works */
+    e = (sgd_err){0};
+    ck_assert_int_eq(store_write(st, &t, &pv, &e), 0);
+    ck_assert(!exists(p.tmp));
+    store_free(st);
+    sweep_table_destroy(&t);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tu_tcase("layout");
+    tcase_add_test(tc, test_root);
+    tcase_add_test(tc, test_completed);
+    tcase_add_test(tc, test_runs_layout);
+    tcase_add_test(tc, test_runs_values);
+    tcase_add_test(tc, test_grid_layout);
+    tcase_add_test(tc, test_grid_values);
+    tcase_add_test(tc, test_random_has_no_grid);
+    tcase_add_test(tc, test_unswept_grid_has_no_grid);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("atomic");
+    tcase_add_test(tc, test_atomic_rewrite);
+    tcase_add_test(tc, test_write_fails_cleanly);
+    tcase_add_test(tc, test_disk_full);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(store_suite)
