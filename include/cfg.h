@@ -86,6 +86,11 @@ void cfg_defaults(cfg *s);
 /* Look a field up by snake_case or dashed name; NULL if unknown. */
 const cfg_field *cfg_find(const char *name);
 
+/* Levenshtein distance with '-' read as '_' (99 for names over 40 chars), and
+ * the closest setting name within distance 3 (NULL if none): "did you mean". */
+int cfg_edit_distance(const char *a, const char *b);
+const char *cfg_suggest(const char *name);
+
 /* Parse `text` into field f of s, checking type and range. Errors name the
  * field (as `who`, e.g. "--lr" or "spec.yaml:3:5: lr") and say what is
  * accepted. */

@@ -120,6 +120,41 @@ const cfg_field *cfg_find(const char *name)
     return NULL;
 }
 
+int cfg_edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    int dp[41][41];
+    for (int x = 0; x <= la; x++)
+        dp[x][0] = x;
+    for (int y = 0; y <= lb; y++)
+        dp[0][y] = y;
+    for (int x = 1; x <= la; x++)
+        for (int y = 1; y <= lb; y++) {
+            int ca = a[x - 1] == '-' ? '_' : a[x - 1];
+            int v = dp[x - 1][y - 1] + (ca != b[y - 1]);
+            if (dp[x - 1][y] + 1 < v)
+                v = dp[x - 1][y] + 1;
+            if (dp[x][y - 1] + 1 < v)
+                v = dp[x][y - 1] + 1;
+            dp[x][y] = v;
+        }
+    return dp[la][lb];
+}
+
+const char *cfg_suggest(const char *name)
+{
+    const char *best = NULL;
+    int bestd = 4;
+    for (int i = 0; i < cfg_nfields; i++) {
+        int d = cfg_edit_distance(name, cfg_fields[i].name);
+        if (d < bestd)
+            bestd = d, best = cfg_fields[i].name;
+    }
+    return best;
+}
+
 static void choices_text(const cfg_field *f, char *buf, size_t n)
 {
     buf[0] = 0;

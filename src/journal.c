@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "io.h"
 #include "journal.h"
 
 static const char MAGIC[8] = {'S', 'G', 'D', 'J', 'R', 'N', 'L', '1'};
@@ -41,20 +42,6 @@ uint32_t journal_crc32(const void *data, size_t len)
     return c ^ 0xffffffffu;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
 static journal *wrap(int fd, const char *path)
 {
     journal *j = calloc(1, sizeof *j);
@@ -82,7 +69,7 @@ int journal_create(const char *path, const char *sha256, long n_runs, double cre
     memcpy(h + 80, &created, 8);
     memcpy(h + 88, &resumes, 8);
     memcpy(h + 96, &lay, 8);
-    if (write_all(fd, h, sizeof h) != 0 || fdatasync(fd) != 0) {
+    if (io_write_all(fd, h, sizeof h) != 0 || fdatasync(fd) != 0) {
         int err = errno;
         close(fd);
         unlink(path);
@@ -193,7 +180,7 @@ int journal_append(journal *j, const run_record *r, sgd_err *e)
     sweep_record_pack(r, (char *)j->buf + 8);
     lc[0] = (uint32_t)n;
     lc[1] = journal_crc32((char *)j->buf + 8, n);
-    if (write_all(j->fd, j->buf, n + 8) != 0)
+    if (io_write_all(j->fd, j->buf, n + 8) != 0)
         return sgd_fail(e, SGD_EIO, "%s: cannot append to journal (%s)", j->path, strerror(errno));
     return 0;
 }

@@ -78,37 +78,13 @@ static void print_help(void)
     }
 }
 
-/* closest known setting name, for "did you mean" */
+/* closest known setting name, as the CLI spells it, for "did you mean" */
 static const char *suggest(const char *name)
 {
-    const char *best = NULL;
-    int bestd = 4;
-    for (int i = 0; i < cfg_nfields; i++) {
-        const char *a = name, *b = cfg_fields[i].name;
-        int la = (int)strlen(a), lb = (int)strlen(b);
-        if (la > 40 || lb > 40)
-            continue;
-        int dp[41][41];
-        for (int x = 0; x <= la; x++)
-            dp[x][0] = x;
-        for (int y = 0; y <= lb; y++)
-            dp[0][y] = y;
-        for (int x = 1; x <= la; x++)
-            for (int y = 1; y <= lb; y++) {
-                int ca = a[x - 1] == '-' ? '_' : a[x - 1];
-                int v = dp[x - 1][y - 1] + (ca != b[y - 1]);
-                if (dp[x - 1][y] + 1 < v)
-                    v = dp[x - 1][y] + 1;
-                if (dp[x][y - 1] + 1 < v)
-                    v = dp[x][y - 1] + 1;
-                dp[x][y] = v;
-            }
-        if (dp[la][lb] < bestd)
-            bestd = dp[la][lb], best = b;
-    }
+    const char *best = cfg_suggest(name);
     if (!best)
         return NULL;
-    static char dashed[64]; /* as the CLI spells it */
+    static char dashed[64];
     snprintf(dashed, sizeof dashed, "%s", best);
     for (char *p = dashed; *p; p++)
         if (*p == '_')

@@ -163,30 +163,6 @@ static const char *kind(const yaml_node_t *n)
     return n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list" : "a value";
 }
 
-/* Levenshtein distance, '-' read as '_'; large for long names. */
-static int edit_distance(const char *a, const char *b)
-{
-    int la = (int)strlen(a), lb = (int)strlen(b);
-    if (la > 40 || lb > 40)
-        return 99;
-    int dp[41][41];
-    for (int x = 0; x <= la; x++)
-        dp[x][0] = x;
-    for (int y = 0; y <= lb; y++)
-        dp[0][y] = y;
-    for (int x = 1; x <= la; x++)
-        for (int y = 1; y <= lb; y++) {
-            int ca = a[x - 1] == '-' ? '_' : a[x - 1];
-            int v = dp[x - 1][y - 1] + (ca != b[y - 1]);
-            if (dp[x - 1][y] + 1 < v)
-                v = dp[x - 1][y] + 1;
-            if (dp[x][y - 1] + 1 < v)
-                v = dp[x][y - 1] + 1;
-            dp[x][y] = v;
-        }
-    return dp[la][lb];
-}
-
 /* Closest setting name (or "temperature") within distance 3, else NULL. */
 static const char *suggest_setting(const char *name)
 {
@@ -194,7 +170,7 @@ static const char *suggest_setting(const char *name)
     int bestd = 4;
     for (int i = 0; i <= cfg_nfields; i++) {
         const char *b = i < cfg_nfields ? cfg_fields[i].name : temp_field.name;
-        int d = edit_distance(name, b);
+        int d = cfg_edit_distance(name, b);
         if (d < bestd)
             bestd = d, best = b;
     }
@@ -209,7 +185,7 @@ static const char *suggest_top(const char *name)
     const char *best = NULL;
     int bestd = 4;
     for (int i = 0; top_keys[i]; i++) {
-        int d = edit_distance(name, top_keys[i]);
+        int d = cfg_edit_distance(name, top_keys[i]);
         if (d < bestd)
             bestd = d, best = top_keys[i];
     }

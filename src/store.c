@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "io.h"
 #include "store.h"
 #include "version.h"
 
@@ -508,19 +509,6 @@ static void write_grid(writer *w, hid_t f, const store *st, const sweep_table *t
         H5Gclose(g);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
 int store_write(store *st, const sweep_table *t, const store_prov *p, sgd_err *e)
 {
     /* The file is built in memory (HDF5 core driver, no backing store) and
@@ -558,7 +546,7 @@ int store_write(store *st, const sweep_table *t, const store_prov *p, sgd_err *e
         return e->code ? e->code : SGD_EINTERNAL;
     }
     int fd = open(st->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd < 0 || write_all(fd, img, (size_t)size) != 0 || fsync(fd) != 0;
+    int rc = fd < 0 || io_write_all(fd, img, (size_t)size) != 0 || fsync(fd) != 0;
     int err = errno;
     if (fd >= 0 && close(fd) != 0 && !rc)
         rc = 1, err = errno;
