@@ -1,7 +1,7 @@
 /* mlp.h -- forward and backward passes of the network in arch.h, and the
  * losses. Compiled once per precision (real.h); include real.h first.
  *
- * Losses, per example i with outputs f_i in R^k (docs/LOSSES.md):
+ * Losses, per example i with outputs f_i in R^k (docs/TRAINING.md):
  *   mse      l_i = 1/2 sum_j (f_ij - y_ij)^2     (y one-hot for labels)
  *   ce       l_i = log sum_j exp(f_ij) - f_i,c
  *   hinge    l_i = max(0, 1 - m_i),   m_i = f_i,c - max_{j != c} f_ij

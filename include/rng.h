@@ -18,7 +18,8 @@ enum {
 /* 64-bit mixing hash (splitmix64 finaliser) of a seed and a purpose. */
 uint64_t rng_hash(uint64_t seed, uint64_t purpose);
 
-/* A new mt19937 stream for (seed, purpose); NULL on allocation failure. */
+/* A new mt19937 stream for (seed, purpose), its whole state filled from the
+ * 64-bit hash; NULL on allocation failure. */
 gsl_rng *rng_stream(uint64_t seed, uint64_t purpose);
 
 #endif

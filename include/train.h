@@ -4,7 +4,7 @@
  *   trainer_*   a stepper over one network (alloc / step / evaluate / free);
  *               the precision (cfg.precision) is chosen at trainer_alloc.
  *   train_run   the driver: budget, learning-rate schedule, checkpoints,
- *               hitting times, divergence, final metrics (docs/METRICS.md).
+ *               hitting times, divergence, final metrics (docs/TRAINING.md, docs/CLI.md).
  * Nothing in trainer_step allocates. */
 #ifndef SGD_TRAIN_H
 #define SGD_TRAIN_H
@@ -85,7 +85,8 @@ long trainer_examples(const trainer *t);
 
 /* ---- driver ------------------------------------------------------------- */
 
-/* Resolved budget in steps (steps, epochs or sde_time; 1000 if none given). */
+/* Resolved budget in steps (steps, epochs or sde_time; 1000 if none given);
+ * -1 when that is under 1 or over 1e15 steps. */
 long train_budget(const cfg *s, int n_train);
 
 /* Steps between full train-set evaluations (cfg eval_every, or the automatic

@@ -50,7 +50,7 @@ const cfg_field cfg_fields[] = {
     BOOL("zero_last", zero_last, "0", "model", "initialise the last layer to zero"),
     ENUM("precision", precision, "float32", prec_names, "model", "arithmetic of the trainer"),
     /* loss */
-    ENUM("loss", loss, "ce", loss_names, "loss", "mse, ce (softmax cross-entropy), hinge, sqhinge (docs/LOSSES.md)"),
+    ENUM("loss", loss, "ce", loss_names, "loss", "mse, ce (softmax cross-entropy), hinge, sqhinge (docs/TRAINING.md)"),
     /* data */
     ENUM("data", data, "teacher", data_names, "data", "dataset generator, or file (--data-file)"),
     ENUM("task", task, "classification", task_names, "data", "teacher labels: classification or regression"),
@@ -299,6 +299,19 @@ int cfg_validate(const cfg *s, const char *prefix, sgd_err *e)
     int budgets = (s->steps > 0) + (s->epochs > 0) + (s->sde_time > 0);
     if (budgets > 1)
         return sgd_fail(e, SGD_EUSAGE, "%ssteps, epochs, sde_time: give exactly one budget (got %d)", p, budgets);
+    /* the budget in steps must be a positive count a long can hold */
+    {
+        const double n = s->n_train, b = cfg_full_batch(s) ? n : s->batch;
+        const double T = s->steps > 0 ? (double)s->steps
+                         : s->epochs > 0 ? ceil(s->epochs * n / b - 1e-9)
+                         : s->sde_time > 0 ? ceil(s->sde_time / s->lr - 1e-9)
+                                           : 1000;
+        const char *key = s->steps > 0 ? "steps" : s->epochs > 0 ? "epochs" : "sde_time";
+        if (!(T >= 1))
+            return sgd_fail(e, SGD_EUSAGE, "%s%s: the budget is less than one step", p, key);
+        if (T > 1e15)
+            return sgd_fail(e, SGD_EUSAGE, "%s%s: the budget is %.3g steps (at most 1e15)", p, key, T);
+    }
     if (s->data == DATA_FILE && !s->data_file[0])
         return sgd_fail(e, SGD_EUSAGE, "%sdata: 'file' needs data_file (an HDF5 path)", p);
     if (s->data != DATA_FILE && s->data_file[0])

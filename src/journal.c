@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "io.h"
@@ -20,7 +21,17 @@ struct journal {
     char *path;
     void *buf;
     size_t cap;
+    off_t end; /* end of the last whole record */
 };
+
+/* one sweep at a time per journal (a requeued job while the old one drains) */
+static int lock(int fd, const char *path, sgd_err *e)
+{
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+        return sgd_fail(e, SGD_EIO, "%s: in use by another sgdsweep (%s); refusing to write it too", path,
+                        errno == EWOULDBLOCK ? "locked" : strerror(errno));
+    return 0;
+}
 
 uint32_t journal_crc32(const void *data, size_t len)
 {
@@ -42,7 +53,7 @@ uint32_t journal_crc32(const void *data, size_t len)
     return c ^ 0xffffffffu;
 }
 
-static journal *wrap(int fd, const char *path)
+static journal *wrap(int fd, const char *path, off_t end)
 {
     journal *j = calloc(1, sizeof *j);
     if (j && !(j->path = strdup(path))) {
@@ -50,7 +61,7 @@ static journal *wrap(int fd, const char *path)
         j = NULL;
     }
     if (j)
-        j->fd = fd;
+        j->fd = fd, j->end = end;
     return j;
 }
 
@@ -60,6 +71,10 @@ int journal_create(const char *path, const char *sha256, long n_runs, double cre
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return sgd_fail(e, SGD_EIO, "%s: cannot create journal (%s)", path, strerror(errno));
+    if (lock(fd, path, e)) {
+        close(fd);
+        return e->code;
+    }
     char h[HEADER];
     int64_t n = n_runs, resumes = 0;
     memcpy(h, MAGIC, 8);
@@ -75,7 +90,7 @@ int journal_create(const char *path, const char *sha256, long n_runs, double cre
         unlink(path);
         return sgd_fail(e, SGD_EIO, "%s: cannot write journal (%s)", path, strerror(err));
     }
-    if (!(*out = wrap(fd, path))) {
+    if (!(*out = wrap(fd, path, HEADER))) {
         close(fd);
         return sgd_fail(e, SGD_ENOMEM, "out of memory");
     }
@@ -90,6 +105,10 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return sgd_fail(e, SGD_EIO, "%s: cannot open journal for --resume (%s)", path, strerror(errno));
+    if (lock(fd, path, e)) {
+        close(fd);
+        return e->code;
+    }
     struct stat st;
     char h[HEADER];
     if (fstat(fd, &st) != 0 || st.st_size < HEADER || pread(fd, h, HEADER, 0) != HEADER || memcmp(h, MAGIC, 8)) {
@@ -160,7 +179,7 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
         close(fd);
         return sgd_fail(e, SGD_EIO, "%s: cannot cut the torn tail (%s)", path, strerror(err));
     }
-    if (lseek(fd, good, SEEK_SET) < 0 || !(*out = wrap(fd, path))) {
+    if (lseek(fd, good, SEEK_SET) < 0 || !(*out = wrap(fd, path, good))) {
         close(fd);
         return sgd_fail(e, SGD_EIO, "%s: cannot reopen journal", path);
     }
@@ -180,8 +199,14 @@ int journal_append(journal *j, const run_record *r, sgd_err *e)
     sweep_record_pack(r, (char *)j->buf + 8);
     lc[0] = (uint32_t)n;
     lc[1] = journal_crc32((char *)j->buf + 8, n);
-    if (io_write_all(j->fd, j->buf, n + 8) != 0)
-        return sgd_fail(e, SGD_EIO, "%s: cannot append to journal (%s)", j->path, strerror(errno));
+    if (io_write_all(j->fd, j->buf, n + 8) != 0) {
+        int err = errno;
+        /* no torn record in the middle: cut back to the last whole one */
+        if (ftruncate(j->fd, j->end) == 0)
+            lseek(j->fd, j->end, SEEK_SET);
+        return sgd_fail(e, SGD_EIO, "%s: cannot append to journal (%s)", j->path, strerror(err));
+    }
+    j->end += (off_t)(n + 8);
     return 0;
 }
 

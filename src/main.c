@@ -205,6 +205,8 @@ static int dir_writable(const char *path)
 /* Refuse outputs that would fail only after training. */
 static int check_outputs(const train_opts *o, sgd_err *e)
 {
+    if ((o->save && strlen(o->save) > 1000) || (o->curve && strlen(o->curve) > 1000))
+        return sgd_fail(e, SGD_EUSAGE, "--%s: path longer than 1000 characters", o->save ? "save" : "curve");
     if (o->save && !o->force && access(o->save, F_OK) == 0)
         return sgd_fail(e, SGD_EIO, "--save %s: file exists; refusing to overwrite it (use --force)", o->save);
     if (o->save && !dir_writable(o->save))
@@ -304,6 +306,8 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
     }
     if (!e.code && !o.spec_path)
         sgd_fail(&e, SGD_EUSAGE, "run: no spec (usage: sgdsweep run SPEC.yaml [-o RESULT.h5])");
+    if (!e.code && o.out && strlen(o.out) > 4000)
+        sgd_fail(&e, SGD_EUSAGE, "run: output path longer than 4000 characters");
     if (!e.code && o.resume && o.force)
         sgd_fail(&e, SGD_EUSAGE, "run: --resume and --force exclude each other");
     if (e.code) {

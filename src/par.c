@@ -169,13 +169,21 @@ static void handle(coord *c, MPI_Status *st)
         int len;
         MPI_Get_count(st, MPI_BYTE, &len);
         if ((size_t)len > c->rcap) {
-            free(c->rbuf);
-            c->rcap = (size_t)len * 2;
-            c->rbuf = malloc(c->rcap);
+            double *nb = malloc((size_t)len * 2); /* double: 8-byte aligned for unpacking in place */
+            if (nb) {
+                free(c->rbuf);
+                c->rbuf = nb;
+                c->rcap = (size_t)len * 2;
+            }
+        }
+        if ((size_t)len > c->rcap) { /* out of memory: take the message, lose the result (run stays pending) */
+            MPI_Recv(NULL, 0, MPI_BYTE, w, TAG_RES, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            fprintf(stderr, "sgdsweep: rank 0: out of memory for a result from rank %d\n", w);
+            return;
         }
         MPI_Recv(c->rbuf, len, MPI_BYTE, w, TAG_RES, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         run_record r;
-        if (c->rbuf && sweep_record_unpack(c->rbuf, (size_t)len, &r) == 0)
+        if (sweep_record_unpack(c->rbuf, (size_t)len, &r) == 0)
             record(c, &r);
         else
             fprintf(stderr, "sgdsweep: rank 0: dropped a malformed result from rank %d\n", w);
@@ -367,7 +375,7 @@ static int worker_hook(void *ctx)
 static void run_worker(sweep_worker *wk)
 {
     wctx w = {0};
-    int64_t *msg = malloc((2 + MAX_CHUNK) * sizeof *msg);
+    static int64_t msg[2 + MAX_CHUNK];
     void *buf = NULL;
     size_t cap = 0;
     for (;;) {
@@ -391,14 +399,17 @@ static void run_worker(sweep_worker *wk)
             if (n > cap) {
                 free(buf);
                 cap = 2 * n;
-                buf = malloc(cap);
+                if (!(buf = malloc(cap))) {
+                    fprintf(stderr, "sgdsweep: rank %d: out of memory packing a result\n", rec->rank);
+                    cap = 0;
+                    continue; /* the run stays pending; a resume runs it again */
+                }
             }
             sweep_record_pack(rec, buf);
             MPI_Send(buf, (int)n, MPI_BYTE, 0, TAG_RES, MPI_COMM_WORLD);
         }
     }
     free(buf);
-    free(msg);
 }
 
 /* ---- entry --------------------------------------------------------------- */
@@ -424,11 +435,6 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
     char jpath[4200];
     snprintf(jpath, sizeof jpath, "%s.journal", o->out);
     int rc = spec_load(o->spec_path, &sp, &e);
-    if (!rc && !o->resume && !o->force && (access(o->out, F_OK) == 0 || access(jpath, F_OK) == 0))
-        rc = sgd_fail(&e, SGD_EIO, "%s: %s exists; refusing to overwrite it (--resume continues it, --force replaces it)",
-                      o->out, access(o->out, F_OK) == 0 ? "result file" : "its journal");
-    if (!rc && o->resume && access(jpath, F_OK) != 0)
-        rc = sgd_fail(&e, SGD_EIO, "%s: nothing to resume (no journal %s)", o->out, jpath);
     if (rc) {
         if (r0)
             fprintf(stderr, "sgdsweep: %s\n", e.msg);
@@ -440,6 +446,24 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* the output is rank 0's: it alone decides whether it may be written
+     * (other ranks may not even see the same file system) */
+    if (rank == 0) {
+        if (!o->resume && !o->force && (access(o->out, F_OK) == 0 || access(jpath, F_OK) == 0))
+            rc = sgd_fail(&e, SGD_EIO,
+                          "%s: %s exists; refusing to overwrite it (--resume continues it, --force replaces it)",
+                          o->out, access(o->out, F_OK) == 0 ? "result file" : "its journal");
+        else if (o->resume && access(jpath, F_OK) != 0)
+            rc = sgd_fail(&e, SGD_EIO, "%s: nothing to resume (no journal %s)", o->out, jpath);
+        if (rc)
+            fprintf(stderr, "sgdsweep: %s\n", e.msg);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rc) {
+        spec_free(sp);
+        MPI_Finalize();
+        return rc;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -451,8 +475,10 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
     /* host names, for provenance */
     char host[64] = {0}, *hosts = NULL;
     gethostname(host, sizeof host - 1);
-    if (rank == 0)
-        hosts = calloc((size_t)size, 64);
+    if (rank == 0 && !(hosts = calloc((size_t)size, 64))) {
+        fprintf(stderr, "sgdsweep: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, SGD_ENOMEM);
+    }
     MPI_Gather(host, 64, MPI_CHAR, hosts, 64, MPI_CHAR, 0, MPI_COMM_WORLD);
 
     sweep_worker *wk = sweep_worker_alloc(sp, rank);

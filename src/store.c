@@ -553,6 +553,19 @@ int store_write(store *st, const sweep_table *t, const store_prov *p, sgd_err *e
     free(img);
     if (!rc && rename(st->tmp, st->path) != 0)
         rc = 1, err = errno;
+    if (!rc) { /* make the rename itself durable */
+        char *dir = strdup(st->path), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (dir) {
+            if (slash)
+                *(slash == dir ? slash + 1 : slash) = 0;
+            int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+            free(dir);
+        }
+    }
     if (rc) {
         unlink(st->tmp);
         return sgd_fail(e, SGD_EIO, "%s: cannot write (%s); the previous version is unchanged", st->path,

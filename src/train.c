@@ -96,13 +96,14 @@ long train_budget(const cfg *s, int n_train)
     const double eps = 1e-9;
     if (s->steps > 0)
         return s->steps;
+    double T = 1000;
     if (s->epochs > 0) {
         int b = cfg_full_batch(s) ? n_train : s->batch;
-        return (long)ceil(s->epochs * n_train / b - eps);
+        T = ceil(s->epochs * n_train / b - eps);
+    } else if (s->sde_time > 0) {
+        T = ceil(s->sde_time / s->lr - eps);
     }
-    if (s->sde_time > 0)
-        return (long)ceil(s->sde_time / s->lr - eps);
-    return 1000;
+    return T >= 1 && T <= 1e15 ? (long)T : -1; /* -1: out of range (cfg_validate says why) */
 }
 
 double train_lr(const cfg *s, long t, long T)
@@ -202,6 +203,11 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
     if (!tr)
         return e->code ? e->code : SGD_ENOMEM;
     const long T = train_budget(s, ds->n_train);
+    if (T < 1) { /* a data file's n_train is known only now */
+        trainer_free(tr);
+        return sgd_fail(e, SGD_EUSAGE, "budget: %s gives %ld steps for %d training examples (need 1 .. 1e15)",
+                        s->epochs > 0 ? "epochs" : "sde_time", T, ds->n_train);
+    }
     const int K = s->checkpoints + 1, cls = ds->classification, full = cfg_full_batch(s);
     r->ckpt_step = malloc(K * sizeof *r->ckpt_step);
     r->ckpt_train_loss = malloc(K * sizeof(double));
