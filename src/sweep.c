@@ -22,9 +22,11 @@ void sweep_record_pack(const run_record *r, void *buf)
     memcpy(p, &r->run, 8), p += 8;
     memcpy(p, h, sizeof h), p += sizeof h;
     memcpy(p, r->metric, (size_t)met_nfields * 8), p += (size_t)met_nfields * 8;
-    memcpy(p, r->step, (size_t)r->n_ckpt * 8), p += (size_t)r->n_ckpt * 8;
-    for (int c = 0; c < 5; c++)
-        memcpy(p, r->curve[c], (size_t)r->n_ckpt * 8), p += (size_t)r->n_ckpt * 8;
+    if (r->n_ckpt > 0) { /* a failed run has no curve (and maybe no arrays) */
+        memcpy(p, r->step, (size_t)r->n_ckpt * 8), p += (size_t)r->n_ckpt * 8;
+        for (int c = 0; c < 5; c++)
+            memcpy(p, r->curve[c], (size_t)r->n_ckpt * 8), p += (size_t)r->n_ckpt * 8;
+    }
     char host[64] = {0};
     memcpy(host, r->host, strnlen(r->host, sizeof host - 1));
     memcpy(p, host, 64), p += 64;
