@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <math.h>
 #include <mpi.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +66,7 @@ typedef struct {
     double remaining_cost;
     int active;             /* workers not yet told to stop */
     char *busy, *abort_sent; /* per rank */
-    int stopping, io_error;
+    int stopping, io_error, signalled;
     sgd_err err;
     double t_start, next_flush, last_write, next_progress;
     long done_at_start;
@@ -192,6 +195,7 @@ static void handle(coord *c, MPI_Status *st)
         MPI_Recv(&signalled, 1, MPI_INT, w, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         if (signalled && !c->stopping) /* a worker got the signal first: everyone stops */
             c->stopping = 1;
+        c->signalled |= signalled;
         long n = c->stopping ? 0 : take_chunk(c, (long *)(c->chunk + 2), MAX_CHUNK);
         c->chunk[0] = c->abort_sent[w];
         c->chunk[1] = n;
@@ -219,6 +223,7 @@ static void tick(coord *c)
 {
     if (g_signal && !c->stopping)
         c->stopping = 1;
+    c->signalled |= g_signal != 0;
     if (c->stopping)
         begin_stop(c);
     if (now() >= c->next_flush)
@@ -293,8 +298,19 @@ static int coord_setup(coord *c, long *n_resumed)
     }
     if (sweep_table_init(&c->t, sp->n_runs, K, &c->err))
         return c->err.code;
-    if (o->force) {
-        unlink(jpath);
+    struct stat so;
+    if (stat(o->out, &so) == 0 && !S_ISREG(so.st_mode))
+        return sgd_fail(&c->err, SGD_EIO, "%s: exists and is not a regular file", o->out);
+    if (o->force) { /* replace: but never the journal of a sweep still running */
+        int fd = open(jpath, O_RDWR | O_CLOEXEC);
+        if (fd >= 0) {
+            int busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+            if (!busy)
+                unlink(jpath);
+            close(fd);
+            if (busy)
+                return sgd_fail(&c->err, SGD_EIO, "%s: in use by another sgdsweep; refusing to replace it", jpath);
+        }
     }
     if (o->resume) {
         if (journal_resume(jpath, sp->sha256, sp->n_runs, &c->t, n_resumed, &c->prov.created, &c->prov.resumes,
@@ -317,7 +333,13 @@ static int coord_setup(coord *c, long *n_resumed)
     if (sort_queue(c->queue, c->qn, c->cost))
         return sgd_fail(&c->err, SGD_ENOMEM, "out of memory");
     /* the file exists (and is readable) from the start */
-    return flush_file(c);
+    int rc = flush_file(c);
+    if (rc && !o->resume) { /* nothing was run: leave no journal behind */
+        journal_close(c->jr);
+        c->jr = NULL;
+        unlink(jpath);
+    }
+    return rc;
 }
 
 static void run_coordinator(sweep_worker *wk, coord *c)
@@ -539,7 +561,7 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
             } else if (c.t.n_done + c.t.n_failed < c.t.n_runs) {
                 if (!o->quiet)
                     fprintf(stderr, "sgdsweep: stopped%s with %ld of %ld runs done; continue with --resume\n",
-                            g_signal ? " by a signal" : "", c.t.n_done + c.t.n_failed, c.t.n_runs);
+                            c.signalled ? " by a signal" : "", c.t.n_done + c.t.n_failed, c.t.n_runs);
                 code = SGD_EINCOMPLETE;
             } else if (!o->quiet) {
                 fprintf(stderr, "sgdsweep: done: %ld runs (%ld diverged, %ld failed) in %.1f s -> %s\n",
