@@ -19,18 +19,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 T=$(mktemp -d "${TMPDIR:-/tmp}/cli_test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
-P=0 F=0
-
-# report NAME WHY: pass if WHY is empty, else print the failure
-report() {
-    if [ -z "$2" ]; then
-        P=$((P + 1))
-    else
-        F=$((F + 1))
-        printf 'FAIL %s: %s\n' "$1" "$2"
-        [ -s "$T/err" ] && printf '     stderr: %s\n' "$(head -c 400 "$T/err")"
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # sg ARGS...: run sgdsweep; stdout -> $T/out, stderr -> $T/err, status -> RC
 sg() {
@@ -503,5 +492,4 @@ for tag, rtol in [("r_mse", 1e-4), ("r_ce", 1e-9), ("r_res", 1e-9)]:
         check("%s: recomputed accuracy = train_acc" % tag, ta == m["train_acc"], "%g vs %g" % (ta, m["train_acc"]))
 EOF
 
-echo "cli: $P passed, $F failed"
-[ "$F" -eq 0 ]
+finish cli

@@ -25,16 +25,7 @@ case $SGDSWEEP in *build-san*) export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS
 T=$(mktemp -d "${TMPDIR:-/tmp}/format_test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
-P=0 F=0
-report() {
-    if [ -z "$2" ]; then
-        P=$((P + 1))
-    else
-        F=$((F + 1))
-        printf 'FAIL %s: %s\n' "$1" "$2"
-        [ -s "$T/err" ] && printf '     stderr: %s\n' "$(head -c 600 "$T/err")"
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 # sweep NP SPEC OUT [ARGS...]: run a sweep; status -> RC
 sweep() {
     local np=$1 spec=$2 out=$3
@@ -413,5 +404,4 @@ report "docs/FORMAT.md examples run" "$([ $? -eq 0 ] || tail -3 "$T/err")"
 "$PYTHON" "$ROOT/analysis/sgdsweep_results.py" "$T/np2.h5" >"$T/out" 2>"$T/err"
 report "sgdsweep_results.py as a script" "$(grep -q '16 done' "$T/out" || echo "$(cat "$T/out")")"
 
-echo "format: $P passed, $F failed"
-[ $F -eq 0 ]
+finish format

@@ -64,18 +64,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-P=0 F=0
-
-# report NAME WHY: pass if WHY is empty, else print the failure
-report() {
-    if [ -z "$2" ]; then
-        P=$((P + 1))
-    else
-        F=$((F + 1))
-        printf 'FAIL %s: %s\n' "$1" "$2"
-        [ -s "$T/err" ] && printf '     stderr: %s\n' "$(grep -v '^-*$' "$T/err" | head -c 400)"
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # sg ARGS...: sgdsweep without MPI (check, list); stdout -> $T/out, stderr -> $T/err, status -> RC
 sg() {
@@ -814,5 +803,4 @@ report "singleton stopped, resumed on 2 ranks: exit 0, every run done" "$why"
 partial "SIGTERM to a singleton" d_stopped.h5 d.h5
 
 section "end"
-echo "sweep: $P passed, $F failed"
-[ "$F" -eq 0 ]
+finish sweep
