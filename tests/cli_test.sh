@@ -492,4 +492,4 @@ for tag, rtol in [("r_mse", 1e-4), ("r_ce", 1e-9), ("r_res", 1e-9)]:
         check("%s: recomputed accuracy = train_acc" % tag, ta == m["train_acc"], "%g vs %g" % (ta, m["train_acc"]))
 EOF
 
-finish cli
+suite_end cli

@@ -404,4 +404,4 @@ report "docs/FORMAT.md examples run" "$([ $? -eq 0 ] || tail -3 "$T/err")"
 "$PYTHON" "$ROOT/analysis/sgdsweep_results.py" "$T/np2.h5" >"$T/out" 2>"$T/err"
 report "sgdsweep_results.py as a script" "$(grep -q '16 done' "$T/out" || echo "$(cat "$T/out")")"
 
-finish format
+suite_end format

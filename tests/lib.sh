@@ -15,8 +15,8 @@ report() {
     fi
 }
 
-# finish NAME: the suite's one summary line; exit status 1 on any failure
-finish() {
+# suite_end NAME: the suite's one summary line; exit status 1 on any failure
+suite_end() {
     echo "$1: $P passed, $F failed"
     [ "$F" -eq 0 ]
 }

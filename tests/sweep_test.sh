@@ -803,4 +803,4 @@ report "singleton stopped, resumed on 2 ranks: exit 0, every run done" "$why"
 partial "SIGTERM to a singleton" d_stopped.h5 d.h5
 
 section "end"
-finish sweep
+suite_end sweep
