@@ -64,6 +64,8 @@ $(BIN): $(BUILD)/main.o $(LIB)
 # tests see the numeric core in double precision (-DSGD_F64)
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DSGD_F64 -Itests $< -o $@ $(ALL_LDFLAGS) $(LIB) $(LIBS) $(CHECK_LIBS)
+# test_alloc counts every allocation our code makes
+$(BUILD)/tests/test_alloc: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 $(BUILD):
 	mkdir -p $(BUILD)/f32 $(BUILD)/f64 $(BUILD)/tests
 
