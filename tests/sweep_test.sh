@@ -60,6 +60,7 @@ cleanup() {
             kill -KILL "$p" 2>/dev/null
         fi
     done
+    umount "$T/full" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -801,6 +802,27 @@ why=""
 [ -n "$(attr d.h5 completed)" ] || why+="completed is empty; "
 report "singleton stopped, resumed on 2 ranks: exit 0, every run done" "$why"
 partial "SIGTERM to a singleton" d_stopped.h5 d.h5
+
+section "full disk"
+# a full disk: a clear error (exit 4), and the file written before stays whole
+# and readable (needs root's mount; this suite runs as root in CI)
+FULL=$T/full
+mkdir -p "$FULL"
+if mount -t tmpfs -o size=200k tmpfs "$FULL" 2>/dev/null; then
+    sweep 2 slow.yaml -o "$FULL/r.h5" --flush-every 0.2 --quiet
+    WHY=""
+    [ "$RC" -eq 4 ] || WHY+="exit $RC, want 4; "
+    grep -q "No space left on device" "$T/err" || WHY+="no 'No space left' message; "
+    [ "$(grep -cv '^-*$\|^ *$\|mpirun\|Primary job\|Process name\|Exit code\|aborted\|non-zero\|first process' "$T/err")" -eq 1 ] ||
+        WHY+="not one line from sgdsweep; "
+    "$PYTHON" -c 'import sys, h5py; f = h5py.File(sys.argv[1], "r"); assert len(f["runs/status"]) == 24' \
+        "$FULL/r.h5" 2>/dev/null || WHY+="the result file does not open whole; "
+    [ ! -e "$FULL/r.h5.tmp" ] || WHY+="r.h5.tmp left behind; "
+    report "full disk: exit 4, one clear line, previous file whole" "$WHY"
+    umount "$FULL"
+else
+    report "full disk (tmpfs mount as root)" "cannot mount a 200 KiB tmpfs to fill: run as root"
+fi
 
 section "end"
 suite_end sweep
