@@ -404,4 +404,20 @@ report "docs/FORMAT.md examples run" "$([ $? -eq 0 ] || tail -3 "$T/err")"
 "$PYTHON" "$ROOT/analysis/sgdsweep_results.py" "$T/np2.h5" >"$T/out" 2>"$T/err"
 report "sgdsweep_results.py as a script" "$(grep -q '16 done' "$T/out" || echo "$(cat "$T/out")")"
 
+# analysis/report.py (what make run ends with): a markdown report with one
+# table row per combination of the non-seed axes, the run counts, and a figure
+mkdir -p "$T/rep"
+"$PYTHON" "$HERE/../analysis/report.py" "$T/result.h5" -o "$T/rep" >"$T/out" 2>"$T/err"
+rc=$?
+WHY=""
+[ $rc -eq 0 ] || WHY+="exit $rc; "
+md=$T/rep/result_report.md
+[ -s "$md" ] && [ -s "$T/rep/result_curves.png" ] || WHY+="no report or no figure: $(ls "$T/rep"); "
+grep -q "pending 0, done 16, diverged 0, failed 0" "$md" 2>/dev/null || WHY+="run counts missing; "
+rows=$(grep -c '^| [0-9]' "$md" 2>/dev/null)
+[ "$rows" = 8 ] || WHY+="$rows table rows, want 8 (width x act x batch_temperature); "
+"$PYTHON" "$HERE/../analysis/report.py" "$T/nonexistent.h5" >/dev/null 2>&1
+[ $? -eq 2 ] || WHY+="a missing file does not exit 2; "
+report "analysis/report.py: report, counts, one row per axis combination, figure" "$WHY"
+
 suite_end format
