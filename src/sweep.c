@@ -134,7 +134,9 @@ void sweep_table_put(sweep_table *t, const run_record *r)
 
 double sweep_cost(const cfg *s)
 {
-    const double d = s->d_in, k = s->classes > 1 ? s->classes : 1, w = s->width;
+    /* sizes as the generators make them (a data file's are known only when
+     * it is read: the settings stand in for them) */
+    const double d = s->d_in, k = s->data == DATA_LINEAR ? 1 : s->classes > 1 ? s->classes : 1, w = s->width;
     double macs = s->depth == 0 ? d * k : d * w + (s->depth - 1) * w * w + w * k; /* per example */
     const double n = s->n_train;
     const double B = cfg_full_batch(s) ? n : s->batch;
