@@ -61,12 +61,22 @@ typedef struct {
     int n_keys;
 } spec_impl;
 
+/* A repeated list value, reported only once zip groups are known (a zip
+ * member may repeat values as long as the zipped tuples differ). */
+typedef struct {
+    char axis[64];
+    const yaml_node_t *node;
+    int item, first;
+} dup_note;
+
 /* Parse state. */
 typedef struct {
     const char *name; /* path for messages */
     yaml_document_t *doc;
     spec_impl *sp;
     sgd_err *e;
+    dup_note dups[SPEC_MAX_AXES];
+    int n_dups;
 } pctx;
 
 /* ------------------------------------------------------------- SHA-256 */
@@ -417,7 +427,6 @@ static int find_duplicate(const spec_impl *s, int a, int *first, int *oomf)
 /* A values list (sequence node v) as axis a. */
 static int parse_values(pctx *c, int a, const yaml_node_t *v)
 {
-    spec_axis *ax = &c->sp->pub.axes[a];
     const char *key = axis_key(c->sp, a);
     int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     for (int j = 0; j < n; j++) {
@@ -432,9 +441,61 @@ static int parse_values(pctx *c, int a, const yaml_node_t *v)
     int first, oomf, d = find_duplicate(c->sp, a, &first, &oomf);
     if (oomf)
         return oom(c);
-    if (d >= 0)
-        return perr(c, node(c, v->data.sequence.items.start[d]), "%s: value '%.60s' is already in the list (item %d)",
-                    key, ax->values[d], first + 1);
+    if (d >= 0 && c->n_dups < SPEC_MAX_AXES) {
+        dup_note *dn = &c->dups[c->n_dups++];
+        snprintf(dn->axis, sizeof dn->axis, "%s", key);
+        dn->node = node(c, v->data.sequence.items.start[d]);
+        dn->item = d, dn->first = first;
+    }
+    return 0;
+}
+
+/* Repeated values: an error in an axis of its own; in a zip group only when
+ * a whole tuple repeats. */
+static int check_duplicates(pctx *c, const int *group, int members[][16], const int *n_members)
+{
+    spec_impl *s = c->sp;
+    for (int k = 0; k < c->n_dups; k++) {
+        const dup_note *dn = &c->dups[k];
+        int a = -1;
+        for (int b = 0; b < s->pub.n_axes; b++)
+            if (!strcmp(s->pub.axes[b].name, dn->axis))
+                a = b;
+        if (a < 0 || group[a] < 0) /* (seeds: [...] is the axis `seed`) */
+            return perr(c, dn->node, "%s: value '%.60s' is already in the list (item %d)", dn->axis,
+                        sval(dn->node), dn->first + 1);
+        /* the group repeats a tuple only if every member repeats somewhere */
+        const int g = group[a], nm = n_members[g], n = s->pub.axes[members[g][0]].n;
+        int all = 1;
+        for (int m = 0; m < nm; m++) {
+            int has = 0;
+            for (int q = 0; q < c->n_dups; q++)
+                has |= !strcmp(c->dups[q].axis, s->pub.axes[members[g][m]].name);
+            all &= has;
+        }
+        if (!all || n > 20000)
+            continue;
+        for (int i = 1; i < n; i++)
+            for (int j = 0; j < i; j++) {
+                int same = 1;
+                for (int m = 0; m < nm && same; m++) {
+                    const int b = members[g][m];
+                    const cfg_type t = s->field[b]->type;
+                    const spec_val x = s->val[b][i], y = s->val[b][j];
+                    same = t == CFG_REAL ? x.d == y.d
+                           : t == CFG_STR ? !strcmp(s->pub.axes[b].values[i], s->pub.axes[b].values[j])
+                           : t == CFG_LONG ? x.l == y.l
+                           : t == CFG_I64 ? x.q == y.q
+                                          : x.i == y.i;
+                }
+                if (same) {
+                    const spec_axis *a0 = &s->pub.axes[members[g][0]];
+                    return sgd_fail(c->e, SGD_EUSAGE,
+                                    "%s:%d:%d: zip: item %d of the group of %s repeats item %d in every member",
+                                    c->name, a0->line, a0->col, i + 1, a0->name, j + 1);
+                }
+            }
+    }
     return 0;
 }
 
@@ -1075,6 +1136,8 @@ static int parse_doc(pctx *c, const yaml_node_t *root)
         group[a] = -1;
     if (t.zip.k && parse_zip(c, &t.zip, group, members, n_members, &n_groups))
         return c->e->code;
+    if (check_duplicates(c, group, members, n_members))
+        return c->e->code;
     if (build_dims(c, group, members, n_members))
         return c->e->code;
 
@@ -1158,7 +1221,7 @@ int spec_parse(const char *text, size_t len, const char *name, spec **out, sgd_e
 
     yaml_parser_t yp;
     yaml_document_t doc, doc2;
-    pctx c = {name, &doc, s, e};
+    pctx c = {name, &doc, s, e, {{{0}, NULL, 0, 0}}, 0};
     if (!yaml_parser_initialize(&yp)) {
         spec_free(p);
         return sgd_fail(e, SGD_ENOMEM, "%s: out of memory", name);
@@ -1176,7 +1239,7 @@ int spec_parse(const char *text, size_t len, const char *name, spec **out, sgd_e
         } else {
             yaml_node_t *r2 = yaml_document_get_root_node(&doc2);
             if (r2) {
-                pctx c2 = {name, &doc2, s, e};
+                pctx c2 = {name, &doc2, s, e, {{{0}, NULL, 0, 0}}, 0};
                 rc = perr(&c2, r2, "a second YAML document; a spec is one document");
             } else {
                 rc = parse_doc(&c, root);
