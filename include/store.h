@@ -11,6 +11,7 @@
 #include "sweep.h"
 
 #define STORE_FORMAT_VERSION 1
+#define STORE_MAX_DIMS 30 /* more grid dimensions: /runs only, no /grid view */
 
 typedef struct {
     const char *command_line;

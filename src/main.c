@@ -15,6 +15,7 @@
 #include "par.h"
 #include "save.h"
 #include "spec.h"
+#include "store.h"
 #include "sweep.h"
 #include "train.h"
 
@@ -376,6 +377,9 @@ static int cmd_check(int argc, char **argv)
     }
     for (int d = 0; d < sp->n_dims; d++)
         printf("dim\t%s\t%d\n", sp->dims[d].name, sp->dims[d].n);
+    if (sp->n_dims > STORE_MAX_DIMS)
+        printf("note\t%d dimensions: the result file gets /runs but no /grid view (at most %d)\n", sp->n_dims,
+               STORE_MAX_DIMS);
     printf("steps\t%ld\n", steps);
     printf("cost\t%.3g GFLOP (largest run %.3g GFLOP)\n", flops / 1e9, most / 1e9);
     printf("estimate\t%.2g core-hours at 30 GFLOP/s per core\n", flops / 30e9 / 3600);

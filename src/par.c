@@ -545,6 +545,9 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
             if (!o->quiet)
                 fprintf(stderr, "sgdsweep: %ld runs on %d rank%s -> %s%s\n", sp->n_runs, size, size > 1 ? "s" : "",
                         o->out, o->resume ? " (resumed)" : "");
+            if (sp->n_dims > STORE_MAX_DIMS && !o->quiet)
+                fprintf(stderr, "sgdsweep: %d grid dimensions: the result file gets /runs but no /grid view (at most %d)\n",
+                        sp->n_dims, STORE_MAX_DIMS);
             if (o->resume && !o->quiet)
                 fprintf(stderr, "sgdsweep: %ld runs already done, %ld to go\n", c.t.n_done, c.qn);
         }

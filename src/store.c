@@ -381,12 +381,12 @@ static void write_grid(writer *w, hid_t f, const store *st, const sweep_table *t
 {
     const spec *sp = st->sp;
     const int nd = sp->n_dims, K = t->K;
-    if (sp->method != SPEC_GRID || nd < 1 || nd > 30 || st->n == 0)
+    if (sp->method != SPEC_GRID || nd < 1 || nd > STORE_MAX_DIMS || st->n == 0)
         return;
     hid_t g = group(w, f, "grid");
-    hsize_t dims[32], chunk[32];
-    hid_t scale[32];
-    for (int d = 0; d < 32; d++)
+    hsize_t dims[STORE_MAX_DIMS + 2], chunk[STORE_MAX_DIMS + 2];
+    hid_t scale[STORE_MAX_DIMS + 2];
+    for (int d = 0; d < STORE_MAX_DIMS + 2; d++)
         scale[d] = -1;
     int64_t *iv = NULL;
     double *dv = NULL;
