@@ -367,7 +367,7 @@ printed = dict(l.rstrip("\n").split("\t") for l in open(mpath))
 n_params = int(printed["n_params"])
 f = h5py.File(path, "r")
 s, m = f["settings"].attrs, f["metrics"].attrs
-check("save: format version 1", f.attrs["save_format_version"] == 1, str(f.attrs.get("save_format_version")))
+check("save: format version 2", f.attrs["save_format_version"] == 2, str(f.attrs.get("save_format_version")))
 prog = text(f.attrs["program"])
 mv = re.match(r"sgdsweep (\S+) \(git (\S+)\)", version_line)
 check("save: program attribute names version and commit",
@@ -407,7 +407,7 @@ for l in open(hpath):
         bad.append(k + " missing")
     elif k not in given:
         v = s[k]
-        if isinstance(v, bytes):
+        if isinstance(v, (bytes, str)):
             ok = text(v) == d or (d == "none" and text(v) == "")
         else:
             ok = float(v) == float(d)
@@ -417,8 +417,8 @@ check("save: every --help setting saved, defaults as --help says", names and not
       "; ".join(bad) or "%d in --help, %d saved" % (len(names), len(s)))
 # metrics attributes equal the printed ones
 def fmt(v):
-    if isinstance(v, bytes):
-        return v.decode()
+    if isinstance(v, (bytes, str)):
+        return text(v)
     if isinstance(v, (np.integer, int)):
         return str(int(v))
     return "nan" if np.isnan(v) else "%.9g" % v

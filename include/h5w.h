@@ -1,0 +1,42 @@
+/* h5w.h -- writing whole HDF5 files atomically, with one error style: every
+ * helper is a no-op after the first failure, which is recorded once in the
+ * sgd_err, naming the file and the object. Used by the result file (store.c)
+ * and the single-run file (save.c). Strings are variable-length UTF-8. */
+#ifndef SGD_H5W_H
+#define SGD_H5W_H
+
+#include <hdf5.h>
+#include "err.h"
+
+typedef struct {
+    const char *path; /* for messages */
+    sgd_err *e;
+    int bad;          /* a helper failed */
+    hid_t str;        /* the string type */
+} h5w;
+
+/* A new file built in memory (HDF5 core driver, no backing store), written
+ * to disk only by h5w_commit; -1 on failure (recorded in e). */
+hid_t h5w_create(h5w *w, const char *path, sgd_err *e);
+
+/* Close f; unless a helper failed, write its image to tmp with write(2),
+ * fsync, rename onto w->path and fsync the directory. A full disk or an
+ * unwritable directory is an SGD_EIO error and leaves w->path as it was (an
+ * existing file stays whole). Returns 0 or the error code. */
+int h5w_commit(h5w *w, hid_t f, const char *tmp);
+
+void h5w_fail(h5w *w, const char *what);
+
+/* Create dataset `name` [dims] (chunked, shuffled and gzip'ed when chunk is
+ * given), write buf, and return it open (the caller closes it with
+ * h5w_close; -1 after a failure). */
+hid_t h5w_put(h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf, int rank,
+              const hsize_t *dims, const hsize_t *chunk);
+void h5w_close(hid_t ds);
+
+void h5w_attr_str(h5w *w, hid_t loc, const char *name, const char *val);
+void h5w_attr_num(h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *val);
+hid_t h5w_group(h5w *w, hid_t loc, const char *name);
+void h5w_attach(h5w *w, hid_t ds, hid_t scale, unsigned idx);
+
+#endif
