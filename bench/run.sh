@@ -12,7 +12,8 @@
 # medians of per-repeat ratios of back-to-back measurements.
 #
 # Environment: BUILD (build), PYTHON (/usr/bin/python3), BENCH_REPS (7, odd),
-# BENCH_SECONDS (0.3 s per timing). OPENBLAS_CORETYPE is reported, never set.
+# BENCH_SECONDS (0.3 s per timing), BENCH_WIDTHS / BENCH_DEPTHS / BENCH_BATCHES
+# (a subset of the table, e.g. BENCH_WIDTHS=64 BENCH_BATCHES=32). OPENBLAS_CORETYPE is reported, never set.
 # Exit: 0 when every timing ran (targets missed or not), 1 torch missing or a
 # side failed, 2 bench_step not built.
 set -u
@@ -21,6 +22,7 @@ BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 REPS=${BENCH_REPS:-7}
 SECS=${BENCH_SECONDS:-0.3}
+WIDTHS=${BENCH_WIDTHS:-16 64 256 1024} DEPTHS=${BENCH_DEPTHS:-2 4} BATCHES=${BENCH_BATCHES:-32 256}
 STEP=$BUILD/bench_step
 # one core per side: BLAS and OpenMP on one thread (the trainer also sets it)
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -58,9 +60,9 @@ echo "| width | depth | batch | ours µs/step | torch µs/step | speed-up | ours
 echo "|------:|------:|------:|-------------:|--------------:|---------:|-------------:|-------------:|:-------|"
 
 met=0 goals=0 osh=() tsh=()
-for width in 16 64 256 1024; do
-    for depth in 2 4; do
-        for batch in 32 256; do
+for width in $WIDTHS; do
+    for depth in $DEPTHS; do
+        for batch in $BATCHES; do
             ous=() ogf=() tus=() pcts=() rats=()
             for ((r = 0; r < REPS; r++)); do
                 for side in $( ((r % 2)) && echo torch ours || echo ours torch); do

@@ -21,6 +21,7 @@ typedef struct {
     int cap, nl;
     real **z, **h;      /* z[l]: [cap x fan_out_l]; h[l]: input of layer l (h[0] set by forward) */
     real *dz, *dh, *dh2; /* [cap x maxw] backward buffers */
+    real *wt;            /* W^T of one layer, for small forward products (mlp.c); may be NULL */
     real *block;
 } mlp_ws;
 

@@ -23,6 +23,7 @@ typedef struct {
     mlp_ws *ws;
     real *xb, *yb;               /* minibatch [batch x d], [batch x k] */
     int *cb, *perm;              /* minibatch labels; reshuffle permutation */
+    int *idx;                    /* minibatch rows drawn by gather() */
     long perm_pos;
     double *xd, *yd;             /* online samples in double */
     gsl_rng *r_init, *r_batch, *r_noise, *r_online;
@@ -52,6 +53,7 @@ static void core_free(void *impl)
     free(c->yd);
     free(c->xd);
     free(c->perm);
+    free(c->idx);
     free(c->cb);
     free(c->yb);
     free(c->xb);
@@ -127,7 +129,8 @@ static void *core_alloc(const cfg *s, const dataset *ds, sgd_err *e)
         c->xb = malloc((size_t)mb * c->d * sizeof(real));
         c->yb = malloc((size_t)mb * c->k * sizeof(real));
         c->cb = malloc((size_t)mb * sizeof(int));
-        bad |= !c->xb || !c->yb || !c->cb;
+        c->idx = malloc((size_t)mb * sizeof(int));
+        bad |= !c->xb || !c->yb || !c->cb || !c->idx;
         if (s->sampling == SAMPLE_RESHUFFLE && !s->online) {
             c->perm = malloc((size_t)c->n * sizeof(int));
             bad |= !c->perm;
@@ -177,6 +180,10 @@ static void gather(core *c)
                 c->yb[i] = (real)c->yd[i];
         return;
     }
+    /* draw every row first and ask for it early: the rows are scattered
+     * through a training set that may not fit in cache, and prefetching them
+     * all at once overlaps their misses */
+    const size_t row = (size_t)d * sizeof(real);
     for (int i = 0; i < B; i++) {
         int j;
         if (c->perm) {
@@ -188,7 +195,14 @@ static void gather(core *c)
         } else {
             j = (int)gsl_rng_uniform_int(c->r_batch, (unsigned long)c->n);
         }
-        memcpy(c->xb + (size_t)i * d, c->xtr + (size_t)j * d, (size_t)d * sizeof(real));
+        c->idx[i] = j;
+        const char *p = (const char *)(c->xtr + (size_t)j * d);
+        for (size_t o = 0; o < row; o += 64)
+            __builtin_prefetch(p + o);
+    }
+    for (int i = 0; i < B; i++) {
+        const int j = c->idx[i];
+        memcpy(c->xb + (size_t)i * d, c->xtr + (size_t)j * d, row);
         if (cls)
             c->cb[i] = c->ctr[j];
         else

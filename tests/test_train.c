@@ -249,20 +249,35 @@ START_TEST(test_determinism)
 }
 END_TEST
 
-/* float32 and float64 trainers agree closely over a short run. */
+/* float32 and float64 trainers agree closely over a short run. float32 runs
+ * small forward products through W^T with the bias added after the GEMM
+ * (fused with ReLU), large ones directly (mlp.c): width 32 takes the first
+ * path, width 200 (32 x 200 x 200 > 1e6) the second for its hidden layers;
+ * each with and without bias, ReLU (fused) and tanh, plain and residual. */
 START_TEST(test_precisions_agree)
 {
-    cfg s;
-    cfg_defaults(&s);
-    s.width = 32, s.n_train = 200, s.n_test = 100, s.steps = 50, s.act = ACT_TANH, s.lr = 0.05;
-    result a, b;
-    run_params(&s, &a);
-    s.precision = PREC_FLOAT64;
-    run_params(&s, &b);
-    ck_assert_double_eq_tol(a.train_loss, b.train_loss, 1e-4 * b.train_loss);
-    ck_assert_double_eq_tol(a.dist_init, b.dist_init, 1e-3 * b.dist_init);
-    ck_assert(a.train_loss != b.train_loss); /* they really are different arithmetic */
-    result_destroy(&a), result_destroy(&b);
+    static const int widths[] = {32, 200};
+    for (int wi = 0; wi < 2; wi++)
+        for (int act = 0; act < 2; act++)
+            for (int bias = 0; bias < 2; bias++)
+                for (int res = 0; res < 2; res++) {
+                    cfg s;
+                    cfg_defaults(&s);
+                    s.width = widths[wi], s.n_train = 200, s.n_test = 100, s.steps = 50, s.lr = 0.05;
+                    s.act = act ? ACT_TANH : ACT_RELU, s.bias = bias, s.depth = 2;
+                    s.residual = res ? RES_STANDARD : RES_NONE;
+                    result a, b;
+                    run_params(&s, &a);
+                    s.precision = PREC_FLOAT64;
+                    run_params(&s, &b);
+                    char what[96];
+                    snprintf(what, sizeof what, "width %d %s bias %d residual %d: f32 %.9g f64 %.9g",
+                             s.width, act ? "tanh" : "relu", bias, res, a.train_loss, b.train_loss);
+                    ck_assert_msg(fabs(a.train_loss - b.train_loss) <= 1e-4 * b.train_loss, "%s", what);
+                    ck_assert_msg(fabs(a.dist_init - b.dist_init) <= 1e-3 * b.dist_init, "%s", what);
+                    ck_assert_msg(a.train_loss != b.train_loss, "%s", what); /* really different arithmetic */
+                    result_destroy(&a), result_destroy(&b);
+                }
 }
 END_TEST
 
