@@ -81,7 +81,7 @@ MPIRUN   := $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@mkdir -p $(dir $(RUN_OUT))
-	$(MPIRUN) -np $(NP) $(BIN) run $(RUN_SPEC) -o $(RUN_OUT) $(if $(wildcard $(RUN_OUT).journal),--resume)
+	$(MPIRUN) -np $(NP) -x OPENBLAS_NUM_THREADS=1 $(BIN) run $(RUN_SPEC) -o $(RUN_OUT) $(if $(wildcard $(RUN_OUT).journal),--resume)
 	@$(PYTHON) analysis/report.py $(RUN_OUT)
 	@echo "result file: $(RUN_OUT)"
 

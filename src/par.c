@@ -17,6 +17,8 @@
 #include "store.h"
 #include "sweep.h"
 
+int openblas_get_num_threads(void); /* OpenBLAS extension (its cblas.h) */
+
 enum { TAG_REQ = 1, TAG_RES = 2, TAG_WORK = 3, TAG_ABORT = 4 };
 enum { MAX_CHUNK = 1024 };
 
@@ -464,6 +466,10 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
         return rc;
     }
 
+    /* threads OpenBLAS started when it was loaded, one per core this process
+     * may run on (before the trainer sets it to one): idle, they only take
+     * memory and, while they spin at start, CPU from the other ranks */
+    const int blas_threads = openblas_get_num_threads();
     MPI_Init(argc, argv);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -550,6 +556,11 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
                         sp->n_dims, STORE_MAX_DIMS);
             if (o->resume && !o->quiet)
                 fprintf(stderr, "sgdsweep: %ld runs already done, %ld to go\n", c.t.n_done, c.qn);
+            if (size > 1 && blas_threads > 1 && !o->quiet)
+                fprintf(stderr,
+                        "sgdsweep: note: OpenBLAS started %d threads in rank 0, but sgdsweep uses one per rank "
+                        "(export OPENBLAS_NUM_THREADS=1, or bind each rank to a core)\n",
+                        blas_threads);
         }
     }
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);

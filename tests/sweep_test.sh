@@ -292,6 +292,28 @@ for pair in "np1 np2" "np1 np4" "np1 np0" "np2 np4" "np2 np0" "np4 np0"; do
     same "same science: $a vs $b" "$a.h5" "$b.h5"
 done
 
+# OpenBLAS threads: OpenBLAS starts one per core a process may run on, so
+# with ranks not bound to a core (needs 2 cores) rank 0 notes them; none with
+# OPENBLAS_NUM_THREADS=1 (or with mpirun's default binding to cores at -np 2)
+if [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ]; then
+    env -u OPENBLAS_NUM_THREADS -u GOTO_NUM_THREADS -u OMP_NUM_THREADS timeout -k 5 "$LIMIT" "${MPIENV[@]}" \
+        mpirun --bind-to none -np 2 "$SGDSWEEP" run small.yaml -o blas_many.h5 >"$T/out" 2>"$T/err"
+    RC=$?
+    why=""
+    [ "$RC" -eq 0 ] || why+="exit $RC; "
+    [ "$(grep -cE '^sgdsweep: note: OpenBLAS started [0-9]+ threads in rank 0.*OPENBLAS_NUM_THREADS=1' "$T/err")" = 1 ] ||
+        why+="not one note about OpenBLAS threads: $(head -c 300 "$T/err"); "
+    report "OPENBLAS_NUM_THREADS unset, 2 unbound ranks: rank 0 notes OpenBLAS's extra threads once" "$why"
+    same "same science with OpenBLAS's threads started: np2 vs blas_many" np2.h5 blas_many.h5
+    OPENBLAS_NUM_THREADS=1 timeout -k 5 "$LIMIT" "${MPIENV[@]}" \
+        mpirun --bind-to none -np 2 "$SGDSWEEP" run small.yaml -o blas_one.h5 >"$T/out" 2>"$T/err"
+    RC=$?
+    why=""
+    [ "$RC" -eq 0 ] || why+="exit $RC; "
+    grep -q 'OpenBLAS started' "$T/err" && why+="noted OpenBLAS threads although OPENBLAS_NUM_THREADS=1; "
+    report "OPENBLAS_NUM_THREADS=1, 2 unbound ranks: no note" "$why"
+fi
+
 # progress with stderr not a terminal: plain lines, counts and an ETA
 why=""
 grep -q $'\r' "$T/progress" && why+="carriage returns (a terminal bar) in a file; "
