@@ -21,6 +21,7 @@ typedef struct {
     int cap, nl;
     real **z, **h;      /* z[l]: [cap x fan_out_l]; h[l]: input of layer l (h[0] set by forward) */
     real *dz, *dh, *dh2; /* [cap x maxw] backward buffers */
+    real *db;            /* [maxw] bias gradient of one layer (fused SGD step) */
     real *wt;            /* W^T of one layer, for small forward products (mlp.c); may be NULL */
     real *block;
 } mlp_ws;
@@ -46,6 +47,11 @@ double mlp_loss(const arch *a, const real *f, int n, const int *c, const real *y
  * dL/df [n x k]. Writes (acc = 0) or adds (acc = 1) dL/dtheta into grad; the
  * frozen part (theta < first_trainable) is not touched. */
 void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *grad, int acc);
+
+/* The same backward pass fused with a plain SGD step: theta -= lr * dL/dtheta
+ * in place (the frozen part untouched), without a gradient buffer. Each
+ * layer's weights are updated by the GEMM that computes their gradient. */
+void mlp_backward_sgd(const arch *a, real *theta, mlp_ws *ws, int n, real lr);
 
 /* Mean loss (and gradient, if grad != NULL) over n rows of (x, c | y), in
  * chunks of ws->cap rows. Returns the mean loss; *acc gets the accuracy

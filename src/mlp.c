@@ -164,7 +164,7 @@ mlp_ws *mlp_ws_alloc(const arch *a, int cap)
     w->nl = a->nl;
     w->z = calloc((size_t)a->nl, sizeof *w->z);
     w->h = calloc((size_t)a->nl + 1, sizeof *w->h);
-    size_t total = 3 * (size_t)cap * a->maxw;
+    size_t total = 3 * (size_t)cap * a->maxw + (size_t)a->maxw;
     for (int l = 0; l < a->nl; l++)
         total += 2 * (size_t)cap * a->L[l].fan_out;
     w->block = malloc(total * sizeof(real));
@@ -179,7 +179,8 @@ mlp_ws *mlp_ws_alloc(const arch *a, int cap)
     }
     w->dz = p, p += (size_t)cap * a->maxw;
     w->dh = p, p += (size_t)cap * a->maxw;
-    w->dh2 = p;
+    w->dh2 = p, p += (size_t)cap * a->maxw;
+    w->db = p;
     size_t nwt = 0;
     for (int l = 0; l < a->nl; l++)
         if (use_wt(&a->L[l], 1) && (size_t)a->L[l].fan_in * a->L[l].fan_out > nwt)
@@ -343,7 +344,12 @@ double mlp_loss(const arch *a, const real *f, int n, const int *c, const real *y
     return total;
 }
 
-void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *grad, int acc)
+/* The backward pass. With grad: writes (acc = 0) or adds (acc = 1) the
+ * gradient into grad. Without (grad == NULL): applies the SGD step
+ * theta -= lr * gradient in place, layer by layer, each layer's weights
+ * updated by its gradient GEMM itself (alpha = -lr * wmul, beta = 1) once the
+ * layer below no longer needs them: no gradient buffer, no update pass. */
+static void backward(const arch *a, real *theta, mlp_ws *ws, int n, real *grad, int acc, real lr)
 {
     real *dz = ws->dz, *dhout = ws->dh, *dhin = ws->dh2;
     const real beta = (real)a->beta;
@@ -351,19 +357,35 @@ void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *gra
         const arch_layer *L = &a->L[l];
         const int in = L->fan_in, out = L->fan_out;
         const real *hin = ws->h[l];
-        /* dW [out x in] (+)= wmul * dz^T [out x n] . hin [n x in] */
-        R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, hin, in,
-               acc ? 1 : 0, grad + L->w, in);
-        if (a->bias)
-            col_sums(grad + L->b, dz, n, out, acc);
-        if (l == 0 || a->first_trainable > 0)
-            break; /* nothing below is trained */
-        /* dhin [n x in] = wmul * dz [n x out] . W [out x in] (+ dhout through the skip) */
+        const int below = l > 0 && a->first_trainable == 0; /* is anything below trained? */
         const size_t m = (size_t)n * in;
-        if (L->residual != RES_NONE)
-            memcpy(dhin, dhout, m * sizeof *dhin);
-        R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, dz, out, theta + L->w, in,
-               L->residual != RES_NONE ? 1 : 0, dhin, in);
+        /* dhin [n x in] = wmul * dz [n x out] . W [out x in] (+ dhout through
+         * the skip), first: a fused step changes W next */
+        if (below) {
+            if (L->residual != RES_NONE)
+                memcpy(dhin, dhout, m * sizeof *dhin);
+            R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, dz, out, theta + L->w, in,
+                   L->residual != RES_NONE ? 1 : 0, dhin, in);
+        }
+        /* dW [out x in] (+)= wmul * dz^T [out x n] . hin [n x in]; fused:
+         * W += (-lr * wmul) * dz^T . hin, b -= lr * column sums of dz */
+        if (grad) {
+            R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, hin, in,
+                   acc ? 1 : 0, grad + L->w, in);
+            if (a->bias)
+                col_sums(grad + L->b, dz, n, out, acc);
+        } else {
+            R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, -lr * (real)L->wmul, dz, out, hin, in, 1,
+                   theta + L->w, in);
+            if (a->bias) {
+                real *db = ws->db, *b = theta + L->b;
+                col_sums(db, dz, n, out, 0);
+                for (int j = 0; j < out; j++)
+                    b[j] -= lr * db[j];
+            }
+        }
+        if (!below)
+            break; /* nothing below is trained */
         /* dz of layer l-1 = dhin * act'(z_{l-1}) */
         const arch_layer *P = &a->L[l - 1];
         const real *zp = ws->z[l - 1];
@@ -378,6 +400,16 @@ void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *gra
         dhout = dhin;
         dhin = t;
     }
+}
+
+void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *grad, int acc)
+{
+    backward(a, (real *)theta, ws, n, grad, acc, 0); /* theta is only read when grad != NULL */
+}
+
+void mlp_backward_sgd(const arch *a, real *theta, mlp_ws *ws, int n, real lr)
+{
+    backward(a, theta, ws, n, NULL, 0, lr);
 }
 
 double mlp_loss_grad(const arch *a, const real *theta, mlp_ws *ws, const real *x, const int *c, const real *y,

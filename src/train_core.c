@@ -16,6 +16,7 @@ typedef struct {
     arch a;
     const dataset *ds;
     int n, nt, d, k, batch, full;
+    int fused;                   /* plain minibatch SGD: step fused into the backward pass */
     real *xtr, *xte, *ytr, *yte; /* converted data (aliases of ds for f64) */
     const int *ctr, *cte;
     int owns_data;
@@ -160,6 +161,9 @@ static void *core_alloc(const cfg *s, const dataset *ds, sgd_err *e)
     mlp_init_params(&c->a, s->zero_last, c->theta, c->r_init);
     memcpy(c->theta0, c->theta, P * sizeof(real));
     c->last_perturb = -(long)s->perturb_wait - 1;
+    /* plain SGD on one minibatch chunk needs the gradient only to step with */
+    c->fused = !c->full && s->optimizer == OPT_SGD && s->momentum == 0 && s->weight_decay == 0 &&
+               c->batch <= c->ws->cap;
     return c;
 fail:
     core_free(c);
@@ -216,6 +220,21 @@ static double core_step(void *impl, double lr, double *acc)
     const arch *a = &c->a;
     const int cls = c->ds->classification;
     double loss;
+    if (c->fused) {
+        gather(c);
+        const int *cb = cls ? c->cb : NULL;
+        long right = 0;
+        mlp_forward(a, c->theta, c->ws, c->xb, c->batch);
+        loss = mlp_loss(a, c->ws->z[a->nl - 1], c->batch, cb, cls ? NULL : c->yb, (real)(1.0 / c->batch), c->ws->dz,
+                        &right) /
+               c->batch;
+        if (acc)
+            *acc = cb ? (double)right / c->batch : NAN;
+        mlp_backward_sgd(a, c->theta, c->ws, c->batch, (real)lr);
+        c->step++;
+        c->examples += c->batch;
+        return loss;
+    }
     if (c->full) {
         loss = mlp_loss_grad(a, c->theta, c->ws, c->xtr, c->ctr, c->ytr, c->n, c->grad, acc);
     } else {

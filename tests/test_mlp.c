@@ -132,6 +132,70 @@ START_TEST(test_frozen_untouched)
 }
 END_TEST
 
+/* The SGD step fused into the backward pass (mlp_backward_sgd) equals
+ * theta - lr * gradient from mlp_backward, up to rounding, over activations x
+ * depth 0-3 x residual x bias x last-layer-only x loss; the frozen part stays
+ * bit-identical. */
+START_TEST(test_fused_sgd_step)
+{
+    const int acts[] = {ACT_RELU, ACT_TANH}, ress[] = {RES_NONE, RES_STANDARD, RES_LINEAR};
+    const int losses[] = {LOSS_CE, LOSS_MSE, LOSS_SQHINGE};
+    const double lr = 0.3;
+    int cases = 0;
+    for (int ai = 0; ai < 2; ai++)
+        for (int depth = 0; depth <= 3; depth++)
+            for (int ri = 0; ri < 3; ri++)
+                for (int bias = 0; bias < 2; bias++)
+                    for (int last = 0; last < 2; last++)
+                        for (int li = 0; li < 3; li++) {
+                            cfg s;
+                            cfg_defaults(&s);
+                            s.width = W, s.depth = depth, s.act = acts[ai], s.residual = ress[ri], s.bias = bias;
+                            s.train_last = last, s.loss = losses[li];
+                            arch a;
+                            sgd_err e = {0};
+                            ck_assert_int_eq(arch_init(&a, &s, D, K, &e), 0);
+                            mlp_ws *ws = mlp_ws_alloc(&a, N);
+                            gsl_rng *r = rng_stream(11, (uint64_t)cases);
+                            const size_t P = a.n_params;
+                            double *t1 = malloc(P * sizeof *t1), *t2 = malloc(P * sizeof *t2),
+                                   *g = calloc(P, sizeof *g);
+                            double x[N * D];
+                            int c[N];
+                            mlp_init_params(&a, 0, t1, r);
+                            for (size_t i = 0; i < P; i++)
+                                t1[i] += 0.3 * gsl_ran_gaussian(r, 1.0);
+                            for (int i = 0; i < N * D; i++)
+                                x[i] = gsl_ran_gaussian(r, 1.3);
+                            for (int i = 0; i < N; i++)
+                                c[i] = (int)gsl_rng_uniform_int(r, K);
+                            memcpy(t2, t1, P * sizeof *t2);
+                            mlp_loss_grad(&a, t1, ws, x, c, NULL, N, g, NULL);
+                            double gmax = 0, tmax = 0, dmax = 0;
+                            for (size_t i = a.first_trainable; i < P; i++) {
+                                t1[i] -= lr * g[i];
+                                gmax = fmax(gmax, fabs(g[i]));
+                            }
+                            mlp_forward(&a, t2, ws, x, N);
+                            mlp_loss(&a, ws->z[a.nl - 1], N, c, NULL, 1.0 / N, ws->dz, NULL);
+                            mlp_backward_sgd(&a, t2, ws, N, lr);
+                            for (size_t i = 0; i < P; i++) {
+                                tmax = fmax(tmax, fabs(t1[i]));
+                                dmax = fmax(dmax, fabs(t1[i] - t2[i]));
+                            }
+                            ck_assert_msg(gmax > 1e-6, "case %d: no gradient to step with", cases);
+                            ck_assert_msg(dmax <= 1e-13 * tmax, "case %d (act %d depth %d res %d bias %d last %d "
+                                          "loss %d): fused step differs by %g", cases, acts[ai], depth, ress[ri],
+                                          bias, last, losses[li], dmax);
+                            ck_assert_msg(memcmp(t1, t2, a.first_trainable * sizeof *t1) == 0,
+                                          "case %d: frozen part changed", cases);
+                            free(t1), free(t2), free(g), gsl_rng_free(r), mlp_ws_free(ws), arch_destroy(&a);
+                            cases++;
+                        }
+    ck_assert_int_eq(cases, 288);
+}
+END_TEST
+
 /* Known values of the losses on one example. */
 START_TEST(test_loss_values)
 {
@@ -171,6 +235,7 @@ static Suite *mlp_suite(void)
     tcase_add_test(tc, test_gradcheck_matrix);
     tcase_add_test(tc, test_gradcheck_regression_ntk_lastlayer);
     tcase_add_test(tc, test_frozen_untouched);
+    tcase_add_test(tc, test_fused_sgd_step);
     tcase_add_test(tc, test_loss_values);
     suite_add_tcase(s, tc);
     return s;
