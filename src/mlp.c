@@ -72,7 +72,7 @@ static void relu_bwd(real *restrict dz, const real *restrict dh, const real *res
     }
 }
 
-/* every row of z [n x out] = b (a loop, not memcpy per row: rows are short) */
+/* every row of z [n x out] = b */
 static void fill_bias(real *restrict z, const real *restrict b, int n, int out)
 {
     for (int i = 0; i < n; i++) {
