@@ -48,16 +48,19 @@ double mlp_loss(const arch *a, const real *f, int n, const int *c, const real *y
  * frozen part (theta < first_trainable) is not touched. */
 void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *grad, int acc);
 
-/* The same backward pass fused with a plain SGD step: theta -= lr * dL/dtheta
- * in place (the frozen part untouched), without a gradient buffer. Each
- * layer's weights are updated by the GEMM that computes their gradient. */
-void mlp_backward_sgd(const arch *a, real *theta, mlp_ws *ws, int n, real lr);
 
 /* Mean loss (and gradient, if grad != NULL) over n rows of (x, c | y), in
  * chunks of ws->cap rows. Returns the mean loss; *acc gets the accuracy
  * (NaN for regression). */
 double mlp_loss_grad(const arch *a, const real *theta, mlp_ws *ws, const real *x, const int *c, const real *y,
                      long n, real *grad, double *acc);
+
+/* One plain SGD step on n <= ws->cap rows, fused into the backward pass:
+ * theta -= lr * dL/dtheta in place (the frozen part untouched), without a
+ * gradient buffer; each layer's weights are updated by the GEMM that computes
+ * their gradient. Returns the mean loss before the step; *acc as above. */
+double mlp_sgd_step(const arch *a, real *theta, mlp_ws *ws, const real *x, const int *c, const real *y, int n,
+                    real lr, double *acc);
 
 /* Euclidean norm of v[n] and distance |u - v|, accumulated in double. */
 double vec_norm(const real *v, size_t n);

@@ -44,7 +44,7 @@ typedef float real;
 #define mlp_init_params SGD_CAT(mlp_init_params, SGD_SFX)
 #define mlp_forward SGD_CAT(mlp_forward, SGD_SFX)
 #define mlp_backward SGD_CAT(mlp_backward, SGD_SFX)
-#define mlp_backward_sgd SGD_CAT(mlp_backward_sgd, SGD_SFX)
+#define mlp_sgd_step SGD_CAT(mlp_sgd_step, SGD_SFX)
 #define mlp_loss SGD_CAT(mlp_loss, SGD_SFX)
 #define mlp_loss_grad SGD_CAT(mlp_loss_grad, SGD_SFX)
 

@@ -407,29 +407,39 @@ void mlp_backward(const arch *a, const real *theta, mlp_ws *ws, int n, real *gra
     backward(a, (real *)theta, ws, n, grad, acc, 0); /* theta is only read when grad != NULL */
 }
 
-void mlp_backward_sgd(const arch *a, real *theta, mlp_ws *ws, int n, real lr)
-{
-    backward(a, theta, ws, n, NULL, 0, lr);
-}
-
-double mlp_loss_grad(const arch *a, const real *theta, mlp_ws *ws, const real *x, const int *c, const real *y,
-                     long n, real *grad, double *acc)
+/* Mean loss over n rows in chunks of ws->cap; with grad, the gradient too;
+ * without grad but with lr > 0 (n <= cap), the fused SGD step. */
+static double loss_pass(const arch *a, real *theta, mlp_ws *ws, const real *x, const int *c, const real *y, long n,
+                        real *grad, real lr, double *acc)
 {
     double total = 0;
     long right = 0;
     const real scale = (real)(1.0 / (double)n);
+    const int back = grad || lr > 0;
     for (long s = 0; s < n; s += ws->cap) {
         int m = (int)(n - s < ws->cap ? n - s : ws->cap);
         const real *xs = x + (size_t)s * a->d;
         mlp_forward(a, theta, ws, xs, m);
         total += mlp_loss(a, ws->z[a->nl - 1], m, c ? c + s : NULL, y ? y + (size_t)s * a->k : NULL, scale,
-                          grad ? ws->dz : NULL, &right);
-        if (grad)
-            mlp_backward(a, theta, ws, m, grad, s > 0);
+                          back ? ws->dz : NULL, &right);
+        if (back)
+            backward(a, theta, ws, m, grad, s > 0, lr);
     }
     if (acc)
         *acc = c ? (double)right / (double)n : NAN;
     return total / (double)n;
+}
+
+double mlp_loss_grad(const arch *a, const real *theta, mlp_ws *ws, const real *x, const int *c, const real *y,
+                     long n, real *grad, double *acc)
+{
+    return loss_pass(a, (real *)theta, ws, x, c, y, n, grad, 0, acc); /* theta only read (lr = 0) */
+}
+
+double mlp_sgd_step(const arch *a, real *theta, mlp_ws *ws, const real *x, const int *c, const real *y, int n,
+                    real lr, double *acc)
+{
+    return loss_pass(a, theta, ws, x, c, y, n, NULL, lr, acc);
 }
 
 double vec_norm(const real *v, size_t n)

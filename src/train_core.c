@@ -162,8 +162,7 @@ static void *core_alloc(const cfg *s, const dataset *ds, sgd_err *e)
     memcpy(c->theta0, c->theta, P * sizeof(real));
     c->last_perturb = -(long)s->perturb_wait - 1;
     /* plain SGD on one minibatch chunk needs the gradient only to step with */
-    c->fused = !c->full && s->optimizer == OPT_SGD && s->momentum == 0 && s->weight_decay == 0 &&
-               c->batch <= c->ws->cap;
+    c->fused = !c->full && s->optimizer == OPT_SGD && s->momentum == 0 && s->weight_decay == 0; /* batch <= cap */
     return c;
 fail:
     core_free(c);
@@ -220,27 +219,14 @@ static double core_step(void *impl, double lr, double *acc)
     const arch *a = &c->a;
     const int cls = c->ds->classification;
     double loss;
-    if (c->fused) {
-        gather(c);
-        const int *cb = cls ? c->cb : NULL;
-        long right = 0;
-        mlp_forward(a, c->theta, c->ws, c->xb, c->batch);
-        loss = mlp_loss(a, c->ws->z[a->nl - 1], c->batch, cb, cls ? NULL : c->yb, (real)(1.0 / c->batch), c->ws->dz,
-                        &right) /
-               c->batch;
-        if (acc)
-            *acc = cb ? (double)right / c->batch : NAN;
-        mlp_backward_sgd(a, c->theta, c->ws, c->batch, (real)lr);
-        c->step++;
-        c->examples += c->batch;
-        return loss;
-    }
     if (c->full) {
         loss = mlp_loss_grad(a, c->theta, c->ws, c->xtr, c->ctr, c->ytr, c->n, c->grad, acc);
     } else {
         gather(c);
-        loss = mlp_loss_grad(a, c->theta, c->ws, c->xb, cls ? c->cb : NULL, cls ? NULL : c->yb, c->batch, c->grad,
-                             acc);
+        const int *cb = cls ? c->cb : NULL;
+        const real *yb = cls ? NULL : c->yb;
+        loss = c->fused ? mlp_sgd_step(a, c->theta, c->ws, c->xb, cb, yb, c->batch, (real)lr, acc)
+                        : mlp_loss_grad(a, c->theta, c->ws, c->xb, cb, yb, c->batch, c->grad, acc);
     }
     if (c->s.optimizer == OPT_PGD) {
         const size_t lo = a->first_trainable;
@@ -252,7 +238,8 @@ static double core_step(void *impl, double lr, double *acc)
             mlp_loss_grad(a, c->theta, c->ws, c->xtr, c->ctr, c->ytr, c->n, c->grad, NULL);
         }
     }
-    optim_update(c->opt, c->theta, c->grad, lr);
+    if (!c->fused) /* the fused step has been taken */
+        optim_update(c->opt, c->theta, c->grad, lr);
     c->step++;
     c->examples += c->batch;
     return loss;

@@ -132,8 +132,8 @@ START_TEST(test_frozen_untouched)
 }
 END_TEST
 
-/* The SGD step fused into the backward pass (mlp_backward_sgd) equals
- * theta - lr * gradient from mlp_backward, up to rounding, over activations x
+/* The SGD step fused into the backward pass (mlp_sgd_step) reports the same
+ * loss and equals theta - lr * gradient from mlp_loss_grad, up to rounding, over activations x
  * depth 0-3 x residual x bias x last-layer-only x loss; the frozen part stays
  * bit-identical. */
 START_TEST(test_fused_sgd_step)
@@ -170,15 +170,14 @@ START_TEST(test_fused_sgd_step)
                             for (int i = 0; i < N; i++)
                                 c[i] = (int)gsl_rng_uniform_int(r, K);
                             memcpy(t2, t1, P * sizeof *t2);
-                            mlp_loss_grad(&a, t1, ws, x, c, NULL, N, g, NULL);
+                            double acc1, acc2, l1 = mlp_loss_grad(&a, t1, ws, x, c, NULL, N, g, &acc1);
                             double gmax = 0, tmax = 0, dmax = 0;
                             for (size_t i = a.first_trainable; i < P; i++) {
                                 t1[i] -= lr * g[i];
                                 gmax = fmax(gmax, fabs(g[i]));
                             }
-                            mlp_forward(&a, t2, ws, x, N);
-                            mlp_loss(&a, ws->z[a.nl - 1], N, c, NULL, 1.0 / N, ws->dz, NULL);
-                            mlp_backward_sgd(&a, t2, ws, N, lr);
+                            double l2 = mlp_sgd_step(&a, t2, ws, x, c, NULL, N, lr, &acc2);
+                            ck_assert_msg(l1 == l2 && acc1 == acc2, "case %d: loss %.17g vs %.17g", cases, l1, l2);
                             for (size_t i = 0; i < P; i++) {
                                 tmax = fmax(tmax, fabs(t1[i]));
                                 dmax = fmax(dmax, fabs(t1[i] - t2[i]));
