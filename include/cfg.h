@@ -59,6 +59,14 @@ typedef struct cfg {
     int checkpoints, spacing;
     long eval_every;
     double target_loss, blowup;
+    /* probes (docs/PROBES.md): each off by default */
+    int probe_every, probe_n;
+    int sharpness_k, eig_iters;
+    double eig_tol;
+    int hess_trace, density_vecs, density_iters, density_bins;
+    int grad_noise, mli, mli_points, lazy, ntk_n;
+    double tail;
+    long tail_every;
     /* seeds: -1 in data_seed / init_seed means "same as seed" */
     int64_t seed, data_seed, init_seed;
 } cfg;
@@ -108,6 +116,7 @@ uint64_t cfg_data_seed(const cfg *s);
 uint64_t cfg_init_seed(const cfg *s);
 int cfg_is_classification(const cfg *s);
 int cfg_full_batch(const cfg *s); /* gd and pgd use the whole training set */
+int cfg_probes_on(const cfg *s);  /* any probe of docs/PROBES.md switched on */
 
 /* Name of an enum value of field `name` (for printing). */
 const char *cfg_enum_name(const char *name, int value);

@@ -62,6 +62,33 @@ double mlp_loss_grad(const arch *a, const real *theta, mlp_ws *ws, const real *x
 double mlp_sgd_step(const arch *a, real *theta, mlp_ws *ws, const real *x, const int *c, const real *y, int n,
                     real lr, double *acc);
 
+/* ---- the R-operator (probes: docs/PROBES.md) -------------------------------
+ * Directional derivatives R{.} = d/dt (.)(theta + t v) at t = 0 of every
+ * quantity of the passes (Pearlmutter 1994), so that R{dL/dtheta} = H v
+ * exactly. Not on the training path. */
+typedef struct {
+    int cap, nl;
+    real **rz, **rh;      /* rz[l] = R{z_l} [cap x fan_out_l]; rh[l] = R{h_l} (rh[0] unused: inputs fixed) */
+    real *rdz, *rdh, *rdh2; /* [cap x maxw] */
+    real *block;
+} mlp_rws;
+
+mlp_rws *mlp_rws_alloc(const arch *a, int cap);
+void mlp_rws_free(mlp_rws *w);
+
+/* Mean loss over n rows (chunks of ws->cap; rws->cap >= ws->cap), and
+ * hv = H v [n_params] of that mean loss at theta, for a direction v
+ * [n_params] (its frozen part is ignored); with grad, also the gradient.
+ * Both are written (not added); their frozen parts are zeroed. Hinge and
+ * ReLU kinks count as having zero curvature (the Hessian where it exists). */
+double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const real *x,
+               const int *c, const real *y, long n, real *grad, real *hv, double *acc);
+
+/* After mlp_forward on n rows and with ws->dz holding some dL/df [n x k],
+ * run the backward pass and keep each trained layer's dL/dz_l in
+ * dzl[l] [n x fan_out_l] (layers below the first trained one are skipped). */
+void mlp_backward_keep(const arch *a, const real *theta, mlp_ws *ws, int n, real **dzl);
+
 /* Euclidean norm of v[n] and distance |u - v|, accumulated in double. */
 double vec_norm(const real *v, size_t n);
 double vec_dist(const real *u, const real *v, size_t n);

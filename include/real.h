@@ -47,6 +47,10 @@ typedef float real;
 #define mlp_sgd_step SGD_CAT(mlp_sgd_step, SGD_SFX)
 #define mlp_loss SGD_CAT(mlp_loss, SGD_SFX)
 #define mlp_loss_grad SGD_CAT(mlp_loss_grad, SGD_SFX)
+#define mlp_rws_alloc SGD_CAT(mlp_rws_alloc, SGD_SFX)
+#define mlp_rws_free SGD_CAT(mlp_rws_free, SGD_SFX)
+#define mlp_hvp SGD_CAT(mlp_hvp, SGD_SFX)
+#define mlp_backward_keep SGD_CAT(mlp_backward_keep, SGD_SFX)
 
 #define optim_alloc SGD_CAT(optim_alloc, SGD_SFX)
 #define optim_free SGD_CAT(optim_free, SGD_SFX)

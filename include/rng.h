@@ -12,7 +12,9 @@
  * reproducibility contract (changing one changes every result). */
 enum {
     RNG_DATA_TRAIN = 1, RNG_DATA_TEST = 2, RNG_TEACHER = 3, RNG_LABEL_NOISE = 4,
-    RNG_INIT = 5, RNG_BATCH = 6, RNG_NOISE = 7, RNG_ONLINE = 8
+    RNG_INIT = 5, RNG_BATCH = 6, RNG_NOISE = 7, RNG_ONLINE = 8,
+    RNG_PROBE = 9,     /* the probe subset */
+    RNG_PROBE_VEC = 10 /* the probes' random vectors */
 };
 
 /* 64-bit mixing hash (splitmix64 finaliser) of a seed and a purpose. */

@@ -18,6 +18,33 @@ enum { RUN_DONE = 1, RUN_DIVERGED = 2 };
 enum { SET_TRAIN = 0, SET_TEST = 1 };
 enum { PARAMS_INIT = 0, PARAMS_NOW = 1 };
 
+/* Probe curves: measured at the checkpoints that probe_every selects, NaN at
+ * the others (docs/PROBES.md). Order = the result's ckpt_probe[] order. */
+enum { PC_SHARPNESS, PC_LAMBDA_MIN, PC_HESS_TRACE, PC_NOISE_TRACE, PC_NOISE_SCALE, N_PCURVE };
+/* Per-run probe arrays, measured once at the end of a run: length
+ * probe_array_len(s, which) (0: that probe is off). */
+enum { PA_EIG, PA_EIG_RESID, PA_MLI_ALPHA, PA_MLI_LOSS, PA_MLI_ACC, PA_DENSITY, PA_SLQ_NODE, PA_SLQ_WEIGHT,
+       PA_LAZY_LAYER, N_PARR };
+typedef struct {
+    const char *name; /* curve: "sharpness" (files: curve_sharpness); array: "eig" */
+    const char *dim;  /* arrays: the name of their own dimension ("eig", "alpha", ...); curves: NULL */
+    const char *help;
+} probe_field;
+extern const probe_field pcurve_fields[N_PCURVE], parr_fields[N_PARR];
+/* Does a run with settings s record probe curve `which`; how long is its
+ * array `which` (0: off)? Both depend on the settings only. */
+int probe_curve_on(const cfg *s, int which);
+int probe_array_len(const cfg *s, int which);
+
+/* probe_flags bits (docs/PROBES.md) */
+enum {
+    PF_EIG_NOCONV = 1,     /* a top eigenpair did not reach eig_tol within eig_iters */
+    PF_LMIN_NOCONV = 2,    /* lambda_min did not */
+    PF_NONFINITE = 4,      /* a probe met a non-finite loss, gradient or HVP: its values are NaN */
+    PF_SKIPPED = 8,        /* the run diverged: the end-of-run probes were not measured */
+    PF_KRYLOV_SMALL = 16   /* the Krylov space was exhausted early (exact, fewer distinct eigenvalues than asked) */
+};
+
 typedef struct {
     int status;                    /* RUN_DONE or RUN_DIVERGED */
     long steps, examples;          /* optimiser steps taken, examples seen */
@@ -37,6 +64,21 @@ typedef struct {
     int n_ckpt;
     long *ckpt_step;
     double *ckpt_train_loss, *ckpt_train_acc, *ckpt_test_loss, *ckpt_test_acc, *ckpt_lr;
+    /* probes (docs/PROBES.md), NaN / -1 / NULL when off */
+    double sharpness, lambda_min, sharpness_resid, lambda_min_resid;
+    long eig_iters_used;           /* Lanczos iterations of the first (top + lambda_min) run */
+    double hess_trace, hess_trace_se;
+    double density_lo, density_hi;
+    double noise_grad_norm, noise_trace, noise_scale, noise_sgd;
+    double mli_monotone, mli_bump;
+    double lazy_rel_dist, ntk_rel_change;
+    double tail_loss_mean, tail_loss_var, tail_loss_tau, tail_loss_sem;
+    long tail_points;
+    long probe_flags, probe_hvps;
+    double time_sharpness, time_trace, time_density, time_noise, time_mli, time_lazy, time_tail;
+    double *ckpt_probe[N_PCURVE];  /* [n_ckpt] each, NULL when that curve is off */
+    int parr_len[N_PARR];
+    double *parr[N_PARR];          /* [parr_len[i]] each, NULL when off */
     /* parameters (filled when train_run is asked to keep them) */
     size_t n_params;
     double *theta0, *theta;

@@ -99,6 +99,29 @@ const cfg_field cfg_fields[] = {
         "full train-set loss every N steps, for hitting times (0: auto, docs/TRAINING.md)"),
     REAL("target_loss", target_loss, "1e-3", 0, 1, BIG, "record", "", "epsilon for the hitting step of train loss"),
     REAL("blowup", blowup, "1e6", 0, 1, BIG, "record", "", "a loss above this (or non-finite) ends the run as diverged"),
+    /* probes (docs/PROBES.md) */
+    INT("probe_every", probe_every, "0", 0, 1000000, "probe", "checkpoints",
+        "0: probes at the end only; N: sharpness, trace and noise also at every N-th checkpoint"),
+    INT("probe_n", probe_n, "0", 0, INT_MAX, "probe", "examples",
+        "examples the probes use (0: the whole training set; else a seeded subset)"),
+    INT("sharpness_k", sharpness_k, "0", 0, 1000, "probe", "",
+        "top Hessian eigenvalues to find, plus lambda_min (0: off)"),
+    INT("eig_iters", eig_iters, "100", 2, 100000, "probe", "HVPs", "Lanczos iterations per eigenvalue, at most"),
+    REAL("eig_tol", eig_tol, "1e-4", 0, 1, 1, "probe", "", "eigenpair converged at |Hu - lambda u| <= tol |lambda|"),
+    INT("hess_trace", hess_trace, "0", 0, 1000000, "probe", "vectors", "Hutchinson probes for tr(H) (0: off)"),
+    INT("density_vecs", density_vecs, "0", 0, 100000, "probe", "vectors",
+        "stochastic Lanczos quadrature vectors for the spectral density (0: off)"),
+    INT("density_iters", density_iters, "30", 2, 100000, "probe", "HVPs", "Lanczos steps per density vector"),
+    INT("density_bins", density_bins, "64", 1, 100000, "probe", "", "histogram bins of the spectral density"),
+    BOOL("grad_noise", grad_noise, "0", "probe", "gradient noise: tr(Sigma), noise scale, SGD noise"),
+    BOOL("mli", mli, "0", "probe", "loss on the line from theta0 to the final theta"),
+    INT("mli_points", mli_points, "21", 2, 100000, "probe", "", "points alpha = 0 .. 1 on that line"),
+    BOOL("lazy", lazy, "0", "probe", "per-layer relative distance from the initial weights"),
+    INT("ntk_n", ntk_n, "0", 0, 10000, "probe", "examples",
+        "examples for the relative change of the empirical NTK (0: off)"),
+    REAL("tail", tail, "0", 0, 0, 1, "probe", "fraction",
+         "stationary train-loss statistics over the last fraction of the run (0: off)"),
+    LNG("tail_every", tail_every, "0", 0, 1e15, "probe", "steps", "train loss every N steps in the tail (0: eval interval)"),
     /* seeds */
     I64("seed", seed, "0", 0, 9.2e18, "seed", "", "replicate seed (data and init unless given apart)"),
     I64("data_seed", data_seed, "-1", -1, 9.2e18, "seed", "", "data seed (-1: seed)"),
@@ -292,6 +315,11 @@ int cfg_is_classification(const cfg *s)
     return s->data == DATA_MIXTURE || (s->data == DATA_TEACHER && s->task == TASK_CLASSIFICATION);
 }
 int cfg_full_batch(const cfg *s) { return s->optimizer == OPT_GD || s->optimizer == OPT_PGD; }
+int cfg_probes_on(const cfg *s)
+{
+    return s->sharpness_k > 0 || s->hess_trace > 0 || s->density_vecs > 0 || s->grad_noise || s->mli || s->lazy ||
+           s->ntk_n > 0 || s->tail > 0;
+}
 
 int cfg_validate(const cfg *s, const char *prefix, sgd_err *e)
 {
@@ -341,6 +369,15 @@ int cfg_validate(const cfg *s, const char *prefix, sgd_err *e)
         return sgd_fail(e, SGD_EUSAGE, "%slangevin_temp: optimizer langevin needs langevin_temp > 0", p);
     if (s->optimizer != OPT_LANGEVIN && s->langevin_temp > 0)
         return sgd_fail(e, SGD_EUSAGE, "%slangevin_temp: only used by optimizer langevin", p);
+    if (s->probe_n > 0 && s->data != DATA_FILE && s->probe_n > s->n_train)
+        return sgd_fail(e, SGD_EUSAGE, "%sprobe_n: %d is larger than the training set (n_train %d)", p, s->probe_n,
+                        s->n_train);
+    if (s->ntk_n > 0 && s->data != DATA_FILE && s->ntk_n > (s->probe_n > 0 ? s->probe_n : s->n_train))
+        return sgd_fail(e, SGD_EUSAGE, "%sntk_n: %d is larger than the probe set (%d examples)", p, s->ntk_n,
+                        s->probe_n > 0 ? s->probe_n : s->n_train);
+    if ((double)s->density_vecs * s->density_iters > 1e7)
+        return sgd_fail(e, SGD_EUSAGE, "%sdensity_vecs: density_vecs x density_iters is %.3g (at most 1e7 nodes)", p,
+                        (double)s->density_vecs * s->density_iters);
     if (s->lr_schedule == SCHED_COSINE && s->lr_min > s->lr)
         return sgd_fail(e, SGD_EUSAGE, "%slr_min: %g is above lr %g", p, s->lr_min, s->lr);
     return 0;

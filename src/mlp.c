@@ -459,3 +459,255 @@ double vec_dist(const real *u, const real *v, size_t n)
     }
     return sqrt(s);
 }
+
+/* ---- the R-operator (probes) ------------------------------------------------
+ * Slow path for the probes (docs/PROBES.md): plain loops, no fast-path tricks;
+ * the training step above does not use any of this. */
+
+/* second derivative of the activation */
+static inline real act_d2f(int act, real z, real beta)
+{
+    switch (act) {
+    case ACT_TANH: { real t = R_TANH(z); return -2 * t * (1 - t * t); }
+    case ACT_SIGMOID: { real s = act_f(ACT_SIGMOID, z, beta); return s * (1 - s) * (1 - 2 * s); }
+    case ACT_SOFTPLUS: { real s = act_f(ACT_SIGMOID, beta * z, beta); return beta * s * (1 - s); }
+    case ACT_ERF: return -2 * z * (real)M_2_SQRTPI * R_EXP(-z * z);
+    case ACT_GELU: /* phi(z) (2 - z^2), phi the standard normal density */
+        return (real)(0.5 * M_2_SQRTPI * M_SQRT1_2) * R_EXP((real)-0.5 * z * z) * (2 - z * z);
+    default: return 0; /* relu (away from 0), identity */
+    }
+}
+
+mlp_rws *mlp_rws_alloc(const arch *a, int cap)
+{
+    mlp_rws *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->cap = cap;
+    w->nl = a->nl;
+    w->rz = calloc((size_t)a->nl, sizeof *w->rz);
+    w->rh = calloc((size_t)a->nl + 1, sizeof *w->rh);
+    size_t total = 3 * (size_t)cap * a->maxw;
+    for (int l = 0; l < a->nl; l++)
+        total += 2 * (size_t)cap * a->L[l].fan_out;
+    w->block = calloc(total, sizeof(real));
+    if (!w->rz || !w->rh || !w->block) {
+        mlp_rws_free(w);
+        return NULL;
+    }
+    real *p = w->block;
+    for (int l = 0; l < a->nl; l++) {
+        w->rz[l] = p, p += (size_t)cap * a->L[l].fan_out;
+        w->rh[l + 1] = p, p += (size_t)cap * a->L[l].fan_out;
+    }
+    w->rdz = p, p += (size_t)cap * a->maxw;
+    w->rdh = p, p += (size_t)cap * a->maxw;
+    w->rdh2 = p;
+    return w;
+}
+
+void mlp_rws_free(mlp_rws *w)
+{
+    if (!w)
+        return;
+    free(w->block);
+    free(w->rz);
+    free(w->rh);
+    free(w);
+}
+
+/* Does layer l hold trained parameters? (train_last trains the last layer's W
+ * and b, which start at first_trainable.) */
+static int trained(const arch *a, int l) { return a->L[l].w >= a->first_trainable; }
+
+/* R-forward after mlp_forward on n rows: rz[l] = R{z_l}, rh[l+1] = R{h_{l+1}}
+ * for the direction v. R{h_0} = 0 (inputs do not depend on theta), so
+ * rh[l] is NULL-equivalent until the first trained layer. */
+static void r_forward(const arch *a, const real *theta, const real *v, const mlp_ws *ws, mlp_rws *rws, int n)
+{
+    const real beta = (real)a->beta;
+    int live = 0; /* does R{h_l} carry anything yet? */
+    for (int l = 0; l < a->nl; l++) {
+        const arch_layer *L = &a->L[l];
+        const int in = L->fan_in, out = L->fan_out;
+        real *rz = rws->rz[l];
+        const size_t m = (size_t)n * out;
+        /* R{z} = wmul (h V^T + R{h} W^T) + R{b} */
+        if (trained(a, l)) {
+            R_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, (real)L->wmul, ws->h[l], in, v + L->w, in, 0,
+                   rz, out);
+            if (a->bias)
+                add_bias(rz, v + L->b, n, out);
+        } else {
+            memset(rz, 0, m * sizeof *rz);
+        }
+        if (live)
+            R_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, (real)L->wmul, rws->rh[l], in, theta + L->w,
+                   in, 1, rz, out);
+        live = live || trained(a, l);
+        if (l == a->nl - 1)
+            break;
+        const real *z = ws->z[l], *rhin = rws->rh[l];
+        real *rh = rws->rh[l + 1];
+        switch (L->residual) {
+        case RES_LINEAR:
+            for (size_t i = 0; i < m; i++)
+                rh[i] = (l > 0 ? rhin[i] : 0) + rz[i];
+            break;
+        case RES_STANDARD:
+            for (size_t i = 0; i < m; i++)
+                rh[i] = (l > 0 ? rhin[i] : 0) + act_df(L->act, z[i], beta) * rz[i];
+            break;
+        default:
+            for (size_t i = 0; i < m; i++)
+                rh[i] = act_df(L->act, z[i], beta) * rz[i];
+        }
+    }
+}
+
+/* R{dL/df} = scale * (d^2 l_i / df^2) R{f} per row: the loss's Hessian in f
+ * applied to R{f} (mlp.h: losses). */
+static void r_loss(const arch *a, const real *f, const real *rf, int n, const int *c, real scale, real *rdf)
+{
+    const int k = a->k;
+    for (int i = 0; i < n; i++) {
+        const real *fi = f + (size_t)i * k, *ri = rf + (size_t)i * k;
+        real *di = rdf + (size_t)i * k;
+        if (!c || a->loss == LOSS_MSE) {
+            for (int j = 0; j < k; j++)
+                di[j] = scale * ri[j];
+            continue;
+        }
+        const int ci = c[i];
+        memset(di, 0, (size_t)k * sizeof *di);
+        if (a->loss == LOSS_CE) { /* (diag(p) - p p^T) R{f} */
+            real mx = fi[0], s = 0, pr = 0;
+            for (int j = 1; j < k; j++)
+                mx = fi[j] > mx ? fi[j] : mx;
+            for (int j = 0; j < k; j++)
+                s += di[j] = R_EXP(fi[j] - mx);
+            for (int j = 0; j < k; j++) {
+                di[j] /= s;
+                pr += di[j] * ri[j];
+            }
+            for (int j = 0; j < k; j++)
+                di[j] = scale * di[j] * (ri[j] - pr);
+        } else if (a->loss == LOSS_SQHINGE) { /* 2 u u^T R{f}, u = e_other - e_c, where the margin is active */
+            int other = ci == 0 ? 1 : 0;
+            for (int j = 0; j < k; j++)
+                if (j != ci && fi[j] > fi[other])
+                    other = j;
+            if (1 - (fi[ci] - fi[other]) > 0) {
+                const real g = 2 * scale * (ri[other] - ri[ci]);
+                di[other] = g;
+                di[ci] = -g;
+            }
+        } /* hinge: piecewise linear in f, no curvature */
+    }
+}
+
+/* The backward pass with its R-image: from ws->dz = dL/df and (with v)
+ * rws->rdz = R{dL/df}, writes or adds (acc) the gradient into grad and H v
+ * into hv (either may be NULL), and keeps each trained layer's dL/dz in
+ * dzl[l] (if dzl). */
+static void r_backward(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, int n, real *grad,
+                       real *hv, int acc, real **dzl)
+{
+    real *dz = ws->dz, *dhout = ws->dh, *dhin = ws->dh2;
+    real *rdz = rws ? rws->rdz : NULL, *rdhout = rws ? rws->rdh : NULL, *rdhin = rws ? rws->rdh2 : NULL;
+    const real beta = (real)a->beta;
+    const int rop = v != NULL;
+    for (int l = a->nl - 1; l >= 0; l--) {
+        const arch_layer *L = &a->L[l];
+        const int in = L->fan_in, out = L->fan_out;
+        const real *hin = ws->h[l];
+        const int below = l > 0 && trained(a, l - 1);
+        const int rlive = rop && l > 0 && a->first_trainable == 0; /* R{h_l} nonzero */
+        const size_t m = (size_t)n * in;
+        if (dzl && dzl[l])
+            memcpy(dzl[l], dz, (size_t)n * out * sizeof *dz);
+        if (below) {
+            /* dh_l = wmul dz W (+ dh_{l+1} through the skip);
+             * R{dh_l} = wmul (R{dz} W + dz V) (+ R{dh_{l+1}}) */
+            const int skip = L->residual != RES_NONE;
+            if (skip)
+                memcpy(dhin, dhout, m * sizeof *dhin);
+            R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, dz, out, theta + L->w, in,
+                   skip ? 1 : 0, dhin, in);
+            if (rop) {
+                if (skip)
+                    memcpy(rdhin, rdhout, m * sizeof *rdhin);
+                R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, rdz, out, theta + L->w,
+                       in, skip ? 1 : 0, rdhin, in);
+                R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, dz, out, v + L->w, in, 1,
+                       rdhin, in);
+            }
+        }
+        if (trained(a, l)) {
+            /* dW = wmul dz^T h;  R{dW} = wmul (R{dz}^T h + dz^T R{h}) */
+            if (grad) {
+                R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, hin, in,
+                       acc ? 1 : 0, grad + L->w, in);
+                if (a->bias)
+                    col_sums(grad + L->b, dz, n, out, acc);
+            }
+            if (hv) {
+                R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, rdz, out, hin, in,
+                       acc ? 1 : 0, hv + L->w, in);
+                if (rlive)
+                    R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, rws->rh[l],
+                           in, 1, hv + L->w, in);
+                if (a->bias)
+                    col_sums(hv + L->b, rdz, n, out, acc);
+            }
+        }
+        if (!below)
+            break;
+        /* dz_{l-1} = dh_l act'(z);  R{dz_{l-1}} = R{dh_l} act'(z) + dh_l act''(z) R{z} */
+        const arch_layer *P = &a->L[l - 1];
+        const real *zp = ws->z[l - 1], *rzp = rop ? rws->rz[l - 1] : NULL;
+        const int lin = P->residual == RES_LINEAR || P->act == ACT_IDENTITY;
+        for (size_t i = 0; i < m; i++) {
+            const real d1 = lin ? 1 : act_df(P->act, zp[i], beta);
+            if (rop)
+                rdz[i] = rdhin[i] * d1 + (lin ? 0 : dhin[i] * act_d2f(P->act, zp[i], beta) * rzp[i]);
+            dz[i] = dhin[i] * d1;
+        }
+        real *t = dhout;
+        dhout = dhin, dhin = t;
+        t = rdhout;
+        rdhout = rdhin, rdhin = t;
+    }
+}
+
+void mlp_backward_keep(const arch *a, const real *theta, mlp_ws *ws, int n, real **dzl)
+{
+    r_backward(a, theta, NULL, ws, NULL, n, NULL, NULL, 0, dzl);
+}
+
+double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const real *x,
+               const int *c, const real *y, long n, real *grad, real *hv, double *acc)
+{
+    double total = 0;
+    long right = 0;
+    const real scale = (real)(1.0 / (double)n);
+    const size_t lo = a->first_trainable;
+    for (long s = 0; s < n; s += ws->cap) {
+        const int m = (int)(n - s < ws->cap ? n - s : ws->cap);
+        const int *cs = c ? c + s : NULL;
+        mlp_forward(a, theta, ws, x + (size_t)s * a->d, m);
+        r_forward(a, theta, v, ws, rws, m);
+        const real *f = ws->z[a->nl - 1];
+        total += mlp_loss(a, f, m, cs, y ? y + (size_t)s * a->k : NULL, scale, ws->dz, &right);
+        r_loss(a, f, rws->rz[a->nl - 1], m, cs, scale, rws->rdz);
+        r_backward(a, theta, v, ws, rws, m, grad, hv, s > 0, NULL);
+    }
+    if (lo) {
+        if (grad)
+            memset(grad, 0, lo * sizeof *grad);
+        memset(hv, 0, lo * sizeof *hv);
+    }
+    if (acc)
+        *acc = c ? (double)right / (double)n : NAN;
+    return total / (double)n;
+}

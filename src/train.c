@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "probe.h"
 #include "train.h"
 
 void openblas_set_num_threads(int); /* OpenBLAS extension (its cblas.h) */
@@ -33,13 +34,99 @@ const met_field met_fields[] = {
     M("n_perturb", MET_LONG, n_perturb, "perturbations made (pgd)"),
     M("final_lr", MET_REAL, final_lr, "learning rate of the last step"),
     M("eval_interval", MET_LONG, eval_every, "steps between full train-set evaluations"),
+    /* probes (docs/PROBES.md): NaN (-1 for counts) when off */
+    M("sharpness", MET_REAL, sharpness, "largest Hessian eigenvalue of the train loss at the end"),
+    M("lambda_min", MET_REAL, lambda_min, "smallest Hessian eigenvalue at the end (< 0: not a minimum)"),
+    M("sharpness_resid", MET_REAL, sharpness_resid, "relative residual |Hu - lu|/|l| of sharpness"),
+    M("lambda_min_resid", MET_REAL, lambda_min_resid, "relative residual of lambda_min"),
+    M("eig_iters_used", MET_LONG, eig_iters_used, "Lanczos iterations of the sharpness / lambda_min run"),
+    M("hess_trace", MET_REAL, hess_trace, "Hutchinson estimate of tr(H) at the end"),
+    M("hess_trace_se", MET_REAL, hess_trace_se, "standard error of hess_trace"),
+    M("density_lo", MET_REAL, density_lo, "lower edge of the spectral-density histogram"),
+    M("density_hi", MET_REAL, density_hi, "upper edge of the spectral-density histogram"),
+    M("noise_grad_norm", MET_REAL, noise_grad_norm, "|G|, full gradient over the probe set"),
+    M("noise_trace", MET_REAL, noise_trace, "tr(Sigma) = mean_i |g_i - G|^2, per-example gradient covariance"),
+    M("noise_scale", MET_REAL, noise_scale, "B_noise = tr(Sigma) / |G|^2 (McCandlish et al. 2018)"),
+    M("noise_sgd", MET_REAL, noise_sgd, "E|g_B - G|^2 of the run's own minibatch gradient"),
+    M("mli_monotone", MET_REAL, mli_monotone, "1 if the loss never rises along theta0 -> theta, else 0"),
+    M("mli_bump", MET_REAL, mli_bump, "max_a [L(a) - min_{a' <= a} L(a')] on that line"),
+    M("lazy_rel_dist", MET_REAL, lazy_rel_dist, "|theta - theta0| / |theta0| (trained part)"),
+    M("ntk_rel_change", MET_REAL, ntk_rel_change, "|K_T - K_0|_F / |K_0|_F of the empirical NTK"),
+    M("tail_loss_mean", MET_REAL, tail_loss_mean, "mean train loss over the tail of the run"),
+    M("tail_loss_var", MET_REAL, tail_loss_var, "variance of the train loss over the tail"),
+    M("tail_loss_tau", MET_REAL, tail_loss_tau, "integrated autocorrelation time of that loss, in steps"),
+    M("tail_loss_sem", MET_REAL, tail_loss_sem, "standard error of tail_loss_mean (sqrt(var tau / n))"),
+    M("tail_points", MET_LONG, tail_points, "train-loss evaluations in the tail"),
+    M("probe_flags", MET_LONG, probe_flags, "probe flags: 1 top eig, 2 lambda_min not converged; 4 non-finite; 8 skipped; 16 small Krylov space"),
+    M("probe_hvps", MET_LONG, probe_hvps, "Hessian-vector products computed by the probes"),
+    M("time_sharpness", MET_REAL, time_sharpness, "seconds in the sharpness probe (all checkpoints)"),
+    M("time_trace", MET_REAL, time_trace, "seconds in the trace probe"),
+    M("time_density", MET_REAL, time_density, "seconds in the density probe"),
+    M("time_noise", MET_REAL, time_noise, "seconds in the gradient-noise probe"),
+    M("time_mli", MET_REAL, time_mli, "seconds in the interpolation-path probe"),
+    M("time_lazy", MET_REAL, time_lazy, "seconds in the lazy-training probe (incl. NTK)"),
+    M("time_tail", MET_REAL, time_tail, "seconds in the tail evaluations"),
 };
 const int met_nfields = (int)(sizeof met_fields / sizeof met_fields[0]);
+
+const probe_field pcurve_fields[N_PCURVE] = {
+    {"sharpness", NULL, "largest Hessian eigenvalue at the checkpoint"},
+    {"lambda_min", NULL, "smallest Hessian eigenvalue at the checkpoint"},
+    {"hess_trace", NULL, "Hutchinson estimate of tr(H) at the checkpoint"},
+    {"noise_trace", NULL, "tr(Sigma) of the per-example gradients at the checkpoint"},
+    {"noise_scale", NULL, "B_noise = tr(Sigma) / |G|^2 at the checkpoint"},
+};
+
+const probe_field parr_fields[N_PARR] = {
+    {"eig", "eig", "top Hessian eigenvalues, descending"},
+    {"eig_resid", "eig", "relative residuals |Hu - lu|/|l| of eig"},
+    {"mli_alpha", "alpha", "alpha of the interpolation path (0: theta0, 1: final theta)"},
+    {"mli_loss", "alpha", "train loss (probe set) at theta(alpha)"},
+    {"mli_acc", "alpha", "train accuracy (probe set) at theta(alpha)"},
+    {"density", "bin", "spectral density: probability mass per bin on [density_lo, density_hi]"},
+    {"slq_node", "slq", "stochastic Lanczos quadrature nodes (Ritz values), vector-major"},
+    {"slq_weight", "slq", "their weights (each vector's sum to 1/density_vecs)"},
+    {"lazy_layer", "layer", "|theta_l - theta0_l| / |theta0_l| per layer (W and b)"},
+};
+
+int probe_curve_on(const cfg *s, int which)
+{
+    if (s->probe_every <= 0)
+        return 0;
+    switch (which) {
+    case PC_SHARPNESS:
+    case PC_LAMBDA_MIN: return s->sharpness_k > 0;
+    case PC_HESS_TRACE: return s->hess_trace > 0;
+    case PC_NOISE_TRACE:
+    case PC_NOISE_SCALE: return s->grad_noise;
+    default: return 0;
+    }
+}
+
+int probe_array_len(const cfg *s, int which)
+{
+    switch (which) {
+    case PA_EIG:
+    case PA_EIG_RESID: return s->sharpness_k;
+    case PA_MLI_ALPHA:
+    case PA_MLI_LOSS:
+    case PA_MLI_ACC: return s->mli ? s->mli_points : 0;
+    case PA_DENSITY: return s->density_vecs > 0 ? s->density_bins : 0;
+    case PA_SLQ_NODE:
+    case PA_SLQ_WEIGHT: return s->density_vecs * s->density_iters; /* <= 1e7 (cfg_validate) */
+    case PA_LAZY_LAYER: return s->lazy ? s->depth + 1 : 0;
+    default: return 0;
+    }
+}
 
 void result_destroy(result *r)
 {
     if (!r)
         return;
+    for (int i = 0; i < N_PCURVE; i++)
+        free(r->ckpt_probe[i]);
+    for (int i = 0; i < N_PARR; i++)
+        free(r->parr[i]);
     free(r->ckpt_step);
     free(r->ckpt_train_loss);
     free(r->ckpt_train_acc);
@@ -193,6 +280,55 @@ int train_run(const cfg *s, const dataset *ds, int keep_params, result *r, sgd_e
     return train_run_hooked(s, ds, keep_params, r, NULL, NULL, 0, e);
 }
 
+/* Probe outputs start as "not measured": NaN, -1 for counts; the switched-on
+ * probes' times at 0, their curves and arrays allocated and NaN-filled. */
+static int probe_outputs_init(const cfg *s, int K, result *r)
+{
+    double *nan_fields[] = {&r->sharpness, &r->lambda_min, &r->sharpness_resid, &r->lambda_min_resid,
+                            &r->hess_trace, &r->hess_trace_se, &r->density_lo, &r->density_hi,
+                            &r->noise_grad_norm, &r->noise_trace, &r->noise_scale, &r->noise_sgd,
+                            &r->mli_monotone, &r->mli_bump, &r->lazy_rel_dist, &r->ntk_rel_change,
+                            &r->tail_loss_mean, &r->tail_loss_var, &r->tail_loss_tau, &r->tail_loss_sem};
+    for (size_t i = 0; i < sizeof nan_fields / sizeof *nan_fields; i++)
+        *nan_fields[i] = NAN;
+    r->eig_iters_used = r->tail_points = -1;
+    r->probe_flags = r->probe_hvps = 0;
+    r->time_sharpness = s->sharpness_k > 0 ? 0 : NAN;
+    r->time_trace = s->hess_trace > 0 ? 0 : NAN;
+    r->time_density = s->density_vecs > 0 ? 0 : NAN;
+    r->time_noise = s->grad_noise ? 0 : NAN;
+    r->time_mli = s->mli ? 0 : NAN;
+    r->time_lazy = s->lazy || s->ntk_n > 0 ? 0 : NAN;
+    r->time_tail = s->tail > 0 ? 0 : NAN;
+    for (int i = 0; i < N_PCURVE; i++)
+        if (probe_curve_on(s, i)) {
+            if (!(r->ckpt_probe[i] = malloc((size_t)K * sizeof(double))))
+                return -1;
+            for (int j = 0; j < K; j++)
+                r->ckpt_probe[i][j] = NAN;
+        }
+    for (int i = 0; i < N_PARR; i++) {
+        const int n = probe_array_len(s, i);
+        if (n <= 0)
+            continue;
+        if (!(r->parr[i] = malloc((size_t)n * sizeof(double))))
+            return -1;
+        r->parr_len[i] = n;
+        for (int j = 0; j < n; j++)
+            r->parr[i][j] = NAN;
+    }
+    return 0;
+}
+
+/* the final probe values also make the last point of the probe curves */
+static void probe_last_point(result *r, int ci)
+{
+    const double v[N_PCURVE] = {r->sharpness, r->lambda_min, r->hess_trace, r->noise_trace, r->noise_scale};
+    for (int i = 0; i < N_PCURVE; i++)
+        if (r->ckpt_probe[i])
+            r->ckpt_probe[i][ci] = v[i];
+}
+
 int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r, train_hook hook, void *ctx,
                      double hook_every, sgd_err *e)
 {
@@ -228,6 +364,49 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
     }
     r->n_ckpt = train_checkpoints(s, T, r->ckpt_step);
     r->eval_every = train_eval_every(s, ds->n_train, T);
+
+    /* probes (docs/PROBES.md): they read the parameters, never change them */
+    probe *pr = NULL;
+    double *pbuf = NULL, *ptheta0 = NULL, *tailv = NULL;
+    long tail_n = 0, tail_t0 = T + 1, tail_ev = 1;
+    int rc = 0;
+    if (probe_outputs_init(s, K, r)) {
+        rc = sgd_fail(e, SGD_ENOMEM, "out of memory (probe results)");
+        goto fail;
+    }
+    const int ck_probe = s->probe_every > 0 && (s->sharpness_k > 0 || s->hess_trace > 0 || s->grad_noise);
+    if (cfg_probes_on(s) && !(s->tail > 0 && !(s->sharpness_k || s->hess_trace || s->density_vecs ||
+                                               s->grad_noise || s->mli || s->lazy || s->ntk_n))) {
+        if (!(pr = probe_alloc(s, ds, e))) {
+            rc = e->code ? e->code : SGD_ENOMEM;
+            goto fail;
+        }
+        pbuf = malloc(r->n_params * sizeof *pbuf);
+        ptheta0 = malloc(r->n_params * sizeof *ptheta0);
+        if (!pbuf || !ptheta0) {
+            rc = sgd_fail(e, SGD_ENOMEM, "out of memory (probe parameters)");
+            goto fail;
+        }
+        trainer_get_params(tr, PARAMS_INIT, ptheta0);
+        if (hook)
+            probe_set_hook(pr, hook, ctx, hook_every);
+    }
+    if (s->tail > 0) {
+        const long span = (long)floor(s->tail * (double)T);
+        tail_t0 = T - span;
+        tail_ev = s->tail_every > 0 ? s->tail_every : r->eval_every;
+        const long cap = span / tail_ev + 1;
+        if (cap > 100000000L) {
+            rc = sgd_fail(e, SGD_EUSAGE, "tail: %ld train-loss evaluations in the tail (at most 1e8; raise tail_every)",
+                          cap);
+            goto fail;
+        }
+        if (!(tailv = malloc((size_t)cap * sizeof *tailv))) {
+            rc = sgd_fail(e, SGD_ENOMEM, "out of memory (tail of %ld points)", cap);
+            goto fail;
+        }
+        r->tail_points = 0;
+    }
     r->status = RUN_DONE;
     r->diverged_step = r->hit_loss_step = r->hit_acc_step = r->min_train_loss_step = -1;
     r->min_train_loss = NAN;
@@ -251,7 +430,30 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
             r->ckpt_test_loss[ci] = finite_or_nan(tel);
             r->ckpt_test_acc[ci] = tel == tel ? tea : NAN;
             r->ckpt_lr[ci] = train_lr(s, t < T ? t : T - 1, T);
+            if (ck_probe && ci % s->probe_every == 0 && ci != r->n_ckpt - 1 && isfinite(trl)) {
+                trainer_get_params(tr, PARAMS_NOW, pbuf);
+                probe_set_params(pr, pbuf);
+                if ((rc = probe_checkpoint(pr, s, r, ci))) {
+                    if (rc != SGD_EABORT)
+                        sgd_fail(e, rc, "out of memory (probes)");
+                    goto fail;
+                }
+            }
             ci++;
+        }
+        int tail_after_step = 0;
+        if (tailv && t >= tail_t0 && (t - tail_t0) % tail_ev == 0) {
+            if (evaluated) {
+                tailv[tail_n++] = trl;
+            } else if (full) { /* the step's loss is the full train loss at theta_t */
+                tail_after_step = 1;
+            } else {
+                const double t1 = now();
+                double tl, ta;
+                trainer_evaluate(tr, SET_TRAIN, &tl, &ta);
+                tailv[tail_n++] = tl;
+                r->time_tail += now() - t1;
+            }
         }
         if (evaluated && (!isfinite(trl) || trl > s->blowup)) {
             r->status = RUN_DIVERGED;
@@ -262,15 +464,16 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
             break;
         if (hook && coarse_now() >= next_hook) {
             if (hook(ctx)) {
-                trainer_free(tr);
-                result_destroy(r);
-                return sgd_fail(e, SGD_EABORT, "run abandoned");
+                rc = SGD_EABORT;
+                goto fail;
             }
             next_hook = coarse_now() + hook_every;
         }
         const double lr = train_lr(s, t, T);
         double ba = NAN, bl = trainer_step(tr, lr, &ba);
         r->final_lr = lr;
+        if (tail_after_step)
+            tailv[tail_n++] = bl;
         if (full && !is_ck)
             note_train(s, cls, r, t, bl, ba);
         if (!isfinite(bl) || bl > s->blowup) {
@@ -302,7 +505,39 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
     r->dist_init = finite_or_nan(r->dist_init);
     if (keep_params)
         trainer_get_params(tr, PARAMS_NOW, r->theta);
+    if (pr && r->status == RUN_DIVERGED) {
+        r->probe_flags |= PF_SKIPPED;
+    } else if (pr) {
+        trainer_get_params(tr, PARAMS_NOW, pbuf);
+        probe_set_params(pr, pbuf);
+        if ((rc = probe_final(pr, s, ptheta0, r))) {
+            if (rc != SGD_EABORT)
+                sgd_fail(e, rc, "out of memory (probes)");
+            goto fail;
+        }
+        if (ck_probe && r->n_ckpt > 0)
+            probe_last_point(r, r->n_ckpt - 1);
+    }
+    if (tailv) {
+        if (r->status == RUN_DIVERGED) {
+            r->probe_flags |= PF_SKIPPED;
+        } else {
+            double tau;
+            probe_autocorr(tailv, (int)tail_n, &r->tail_loss_mean, &r->tail_loss_var, &tau);
+            r->tail_points = tail_n;
+            r->tail_loss_tau = tau * (double)tail_ev;
+            r->tail_loss_sem = sqrt(r->tail_loss_var * tau / (double)tail_n);
+        }
+    }
+    probe_free(pr);
+    free(pbuf), free(ptheta0), free(tailv);
     trainer_free(tr);
     r->wall_time = now() - t0;
     return 0;
+fail:
+    probe_free(pr);
+    free(pbuf), free(ptheta0), free(tailv);
+    trainer_free(tr);
+    result_destroy(r);
+    return rc == SGD_EABORT ? sgd_fail(e, SGD_EABORT, "run abandoned") : rc;
 }
