@@ -7,6 +7,7 @@
 #include <gsl/gsl_multifit.h>
 #include "mlp.h"
 #include "optim.h"
+#include "probe.h"
 #include "rng.h"
 #include "testutil.h"
 #include "train.h"
@@ -249,6 +250,95 @@ START_TEST(test_determinism)
 }
 END_TEST
 
+/* Probes read the parameters and draw from their own streams: a run with
+ * every probe on trains to bit-identical parameters, curves and metrics; the
+ * probes themselves are reproducible; the probe curves' last point is the
+ * final value; a diverged run flags its end probes as skipped. */
+START_TEST(test_probes_leave_training_alone)
+{
+    for (int opt = 0; opt < 2; opt++)
+        for (int prec = PREC_FLOAT32; prec <= PREC_FLOAT64; prec++) {
+            cfg s;
+            cfg_defaults(&s);
+            s.width = 12, s.n_train = 120, s.n_test = 40, s.steps = 200, s.precision = prec, s.seed = 7;
+            s.optimizer = opt ? OPT_GD : OPT_SGD, s.sampling = SAMPLE_RESHUFFLE, s.checkpoints = 8;
+            result a, b, c;
+            run_params(&s, &a);
+            s.sharpness_k = 2, s.eig_iters = 30, s.hess_trace = 5, s.density_vecs = 2, s.density_iters = 10;
+            s.grad_noise = 1, s.mli = 1, s.mli_points = 5, s.lazy = 1, s.ntk_n = 20, s.tail = 0.5, s.tail_every = 3;
+            s.probe_every = 2, s.probe_n = 60;
+            run_params(&s, &b);
+            run_params(&s, &c);
+            ck_assert(memcmp(a.theta, b.theta, a.n_params * sizeof(double)) == 0);
+            ck_assert(memcmp(a.ckpt_train_loss, b.ckpt_train_loss, a.n_ckpt * sizeof(double)) == 0);
+            ck_assert(a.train_loss == b.train_loss && a.test_loss == b.test_loss && a.grad_norm == b.grad_norm);
+            ck_assert(a.min_train_loss == b.min_train_loss && a.hit_loss_step == b.hit_loss_step);
+            /* off: NaN / -1 / NULL */
+            ck_assert(isnan(a.sharpness) && isnan(a.tail_loss_mean) && a.tail_points == -1 && !a.parr[PA_EIG]);
+            ck_assert(!a.ckpt_probe[PC_SHARPNESS] && isnan(a.time_sharpness) && a.probe_hvps == 0);
+            /* on: finite, reproducible */
+            ck_assert(isfinite(b.sharpness) && isfinite(b.lambda_min) && b.sharpness >= b.lambda_min);
+            ck_assert(b.sharpness == c.sharpness && b.hess_trace == c.hess_trace && b.noise_trace == c.noise_trace);
+            ck_assert(b.ntk_rel_change == c.ntk_rel_change && b.tail_loss_tau == c.tail_loss_tau);
+            ck_assert_int_eq(b.parr_len[PA_SLQ_NODE], 20);
+            ck_assert(memcmp(b.parr[PA_SLQ_NODE], c.parr[PA_SLQ_NODE], 20 * sizeof(double)) == 0);
+            ck_assert(b.parr[PA_EIG][0] == b.sharpness && b.parr[PA_EIG][1] <= b.sharpness);
+            ck_assert(b.time_sharpness >= 0 && b.probe_hvps > 0 && b.probe_hvps == c.probe_hvps);
+            /* curves: probed checkpoints 0, 2, 4, 6 and the last (7), NaN between */
+            for (int i = 0; i < b.n_ckpt; i++) {
+                const int on = i % 2 == 0 || i == b.n_ckpt - 1;
+                ck_assert_msg(isfinite(b.ckpt_probe[PC_SHARPNESS][i]) == on, "checkpoint %d", i);
+                ck_assert(isfinite(b.ckpt_probe[PC_NOISE_SCALE][i]) == on);
+            }
+            ck_assert(b.ckpt_probe[PC_SHARPNESS][b.n_ckpt - 1] == b.sharpness);
+            ck_assert(b.ckpt_probe[PC_HESS_TRACE][b.n_ckpt - 1] == b.hess_trace);
+            /* tail: the last 100 steps, every 3rd: steps 100, 103, ..., 199 and 200 */
+            ck_assert_int_eq(b.tail_points, 34);
+            ck_assert(b.tail_loss_var >= 0 && b.tail_loss_tau >= 3 * 0.5);
+            /* MLI ends */
+            ck_assert(b.parr[PA_MLI_ALPHA][0] == 0 && b.parr[PA_MLI_ALPHA][4] == 1);
+            result_destroy(&a), result_destroy(&b), result_destroy(&c);
+        }
+    /* a diverged run: end probes skipped, flagged */
+    cfg s;
+    cfg_defaults(&s);
+    s.width = 8, s.n_train = 50, s.n_test = 10, s.steps = 100, s.lr = 1e4, s.loss = LOSS_MSE, s.sharpness_k = 1;
+    s.tail = 0.5;
+    result d;
+    run_params(&s, &d);
+    ck_assert_int_eq(d.status, RUN_DIVERGED);
+    ck_assert(d.probe_flags & PF_SKIPPED);
+    ck_assert(isnan(d.sharpness) && isnan(d.tail_loss_mean));
+    result_destroy(&d);
+}
+END_TEST
+
+/* The tail statistics use every tail_every-th full train loss: for gd the
+ * step's own loss; they equal the statistics of the evaluated curve. */
+START_TEST(test_tail_statistics_match_the_losses)
+{
+    for (int opt = 0; opt < 2; opt++) {
+        cfg s;
+        linear_cfg(&s);
+        s.optimizer = opt ? OPT_SGD : OPT_GD, s.batch = 16;
+        s.steps = 40, s.checkpoints = 41, s.spacing = SPACING_LINEAR, s.lr = 0.05;
+        result a, r;
+        run_params(&s, &a); /* every step a checkpoint: the losses themselves */
+        s.checkpoints = 3, s.tail = 0.5, s.tail_every = 4;
+        run_params(&s, &r); /* tail points 20, 24, ..., 40 from the step (gd) or an evaluation (sgd) */
+        double x[6], mean, var, tau;
+        for (int i = 0; i < 6; i++)
+            x[i] = a.ckpt_train_loss[20 + 4 * i];
+        probe_autocorr(x, 6, &mean, &var, &tau);
+        ck_assert_int_eq(r.tail_points, 6);
+        ck_assert(r.tail_loss_mean == mean && r.tail_loss_var == var && r.tail_loss_tau == 4 * tau);
+        ck_assert_double_eq_tol(r.tail_loss_sem, sqrt(var * tau / 6), 1e-15);
+        ck_assert(memcmp(a.theta, r.theta, a.n_params * sizeof(double)) == 0);
+        result_destroy(&a), result_destroy(&r);
+    }
+}
+END_TEST
+
 /* float32 and float64 trainers agree closely over a short run. float32 runs
  * small forward products through W^T with the bias added after the GEMM
  * (fused with ReLU), large ones directly (mlp.c): width 32 takes the first
@@ -402,6 +492,8 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_langevin_stationary_variance);
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_precisions_agree);
+    tcase_add_test(tc, test_probes_leave_training_alone);
+    tcase_add_test(tc, test_tail_statistics_match_the_losses);
     tcase_add_test(tc, test_divergence_is_a_result);
     tcase_add_test(tc, test_train_last_freezes_features);
     tcase_add_test(tc, test_hitting_times_and_interpolation);
