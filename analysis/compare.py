@@ -49,8 +49,10 @@ except ImportError as _e:  # exit 2, never 1: a missing module is not "they diff
 # What is compared: these top-level objects, recursively.
 SCIENTIFIC_PATHS = ("/runs", "/grid", "/spec")
 
-# Datasets in /runs and /grid that are not scientific content.
+# Datasets in /runs and /grid that are not scientific content (and every
+# probe's wall time, time_*: docs/PROBES.md).
 NON_SCIENTIFIC_DATASETS = ("wall_time", "host", "rank")
+NON_SCIENTIFIC_PREFIXES = ("time_",)
 NON_SCIENTIFIC_GROUPS = ("/runs", "/grid")
 
 # Root attributes that are not scientific content.
@@ -66,7 +68,8 @@ class FileError(Exception):
 def skipped(path):
     """True for a dataset path that is not scientific content."""
     parent, _, name = path.rpartition("/")
-    return parent in NON_SCIENTIFIC_GROUPS and name in NON_SCIENTIFIC_DATASETS
+    return parent in NON_SCIENTIFIC_GROUPS and (name in NON_SCIENTIFIC_DATASETS or
+                                                 name.startswith(NON_SCIENTIFIC_PREFIXES))
 
 
 def objects(f):

@@ -63,7 +63,7 @@ typedef struct cfg {
     int probe_every, probe_n;
     int sharpness_k, eig_iters;
     double eig_tol;
-    int hess_trace, density_vecs, density_iters, density_bins;
+    int trace_vecs, density_vecs, density_iters, density_bins;
     int grad_noise, mli, mli_points, lazy, ntk_n;
     double tail;
     long tail_every;

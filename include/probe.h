@@ -67,10 +67,12 @@ void probe_autocorr(const double *x, int n, double *mean, double *var, double *t
 
 /* ---- the probes --------------------------------------------------------- */
 
-/* Top-k eigenvalues (descending) of H into top[k] with relative residuals
- * |H u - l u| / |l| into resid[k], plus the smallest eigenvalue and its
- * residual; Lanczos with full reorthogonalisation, deflated for eigenvalues 2..k.
- * *flags gets PF_* bits; *iters the iterations of the first run. */
+/* Top-k eigenvalues (descending) of H into top[k] with residuals
+ * |H u - l u| / max(|l_max|, |l_min|) into resid[k], plus the smallest
+ * eigenvalue and its residual; Lanczos with full reorthogonalisation, deflated
+ * for eigenvalues 2..k. An eigenvalue whose residual exceeds tol is NaN (its
+ * residual is kept) and sets PF_EIG_NOCONV / PF_LMIN_NOCONV in *flags;
+ * *iters_used gets the iterations of the first run. */
 int probe_sharpness(probe *p, int k, int iters, double tol, double *top, double *resid, double *lmin,
                     double *lmin_resid, long *iters_used, long *flags);
 

@@ -108,7 +108,7 @@ const cfg_field cfg_fields[] = {
         "top Hessian eigenvalues to find, plus lambda_min (0: off)"),
     INT("eig_iters", eig_iters, "100", 2, 100000, "probe", "HVPs", "Lanczos iterations per eigenvalue, at most"),
     REAL("eig_tol", eig_tol, "1e-4", 0, 1, 1, "probe", "", "eigenpair converged at |Hu - lambda u| <= tol |lambda|"),
-    INT("hess_trace", hess_trace, "0", 0, 1000000, "probe", "vectors", "Hutchinson probes for tr(H) (0: off)"),
+    INT("trace_vecs", trace_vecs, "0", 0, 1000000, "probe", "vectors", "Hutchinson vectors for tr(H) (0: off)"),
     INT("density_vecs", density_vecs, "0", 0, 100000, "probe", "vectors",
         "stochastic Lanczos quadrature vectors for the spectral density (0: off)"),
     INT("density_iters", density_iters, "30", 2, 100000, "probe", "HVPs", "Lanczos steps per density vector"),
@@ -317,7 +317,7 @@ int cfg_is_classification(const cfg *s)
 int cfg_full_batch(const cfg *s) { return s->optimizer == OPT_GD || s->optimizer == OPT_PGD; }
 int cfg_probes_on(const cfg *s)
 {
-    return s->sharpness_k > 0 || s->hess_trace > 0 || s->density_vecs > 0 || s->grad_noise || s->mli || s->lazy ||
+    return s->sharpness_k > 0 || s->trace_vecs > 0 || s->density_vecs > 0 || s->grad_noise || s->mli || s->lazy ||
            s->ntk_n > 0 || s->tail > 0;
 }
 

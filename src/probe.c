@@ -408,14 +408,15 @@ static int sharpness_impl(probe *p, int k, int iters, double tol, int min_steps,
             for (size_t i = 0; i < Pt; i++)
                 res += (hu[i] - theta[j] * u[i]) * (hu[i] - theta[j] * u[i]);
             res = scale > 0 ? sqrt(res) / scale : sqrt(res);
+            /* an eigenvalue that did not converge is not reported (NaN), its
+             * residual is: it says how far the run got */
+            const int ok = res <= tol;
             if (side == 0) {
-                top[r] = theta[j], resid[r] = res;
-                if (!(res <= tol))
-                    *flags |= PF_EIG_NOCONV;
+                top[r] = ok ? theta[j] : NAN, resid[r] = res;
+                *flags |= ok ? 0 : PF_EIG_NOCONV;
             } else {
-                *lmin = theta[j], *lmin_resid = res;
-                if (!(res <= tol))
-                    *flags |= PF_LMIN_NOCONV;
+                *lmin = ok ? theta[j] : NAN, *lmin_resid = res;
+                *flags |= ok ? 0 : PF_LMIN_NOCONV;
             }
         }
     }
@@ -700,9 +701,9 @@ int probe_checkpoint(probe *p, const cfg *s, result *r, int ci)
         r->time_sharpness += t1 - t0;
         t0 = t1;
     }
-    if (s->hess_trace > 0) {
+    if (s->trace_vecs > 0) {
         double tr, se;
-        if ((rc = trace_impl(p, s->hess_trace, NULL, 0, &tr, &se, &r->probe_flags)))
+        if ((rc = trace_impl(p, s->trace_vecs, NULL, 0, &tr, &se, &r->probe_flags)))
             return rc;
         r->ckpt_probe[PC_HESS_TRACE][ci] = tr;
         double t1 = now();
@@ -762,10 +763,10 @@ int probe_final(probe *p, const cfg *s, const double *theta0, result *r)
         r->time_density += t1 - t0;
         t0 = t1;
     }
-    if (s->hess_trace > 0) {
+    if (s->trace_vecs > 0) {
         /* the density's (or sharpness's) Rademacher start vectors are
          * Hutchinson samples already: only the rest costs HVPs */
-        if ((rc = trace_impl(p, s->hess_trace, zhz, npool < s->hess_trace ? npool : s->hess_trace, &r->hess_trace,
+        if ((rc = trace_impl(p, s->trace_vecs, zhz, npool < s->trace_vecs ? npool : s->trace_vecs, &r->hess_trace,
                              &r->hess_trace_se, &r->probe_flags)))
             goto out;
         double t1 = now();

@@ -37,8 +37,8 @@ const met_field met_fields[] = {
     /* probes (docs/PROBES.md): NaN (-1 for counts) when off */
     M("sharpness", MET_REAL, sharpness, "largest Hessian eigenvalue of the train loss at the end"),
     M("lambda_min", MET_REAL, lambda_min, "smallest Hessian eigenvalue at the end (< 0: not a minimum)"),
-    M("sharpness_resid", MET_REAL, sharpness_resid, "relative residual |Hu - lu|/|l| of sharpness"),
-    M("lambda_min_resid", MET_REAL, lambda_min_resid, "relative residual of lambda_min"),
+    M("sharpness_resid", MET_REAL, sharpness_resid, "|Hu - lu| / max(|l_max|, |l_min|) of sharpness (sharpness NaN if > eig_tol)"),
+    M("lambda_min_resid", MET_REAL, lambda_min_resid, "the same for lambda_min"),
     M("eig_iters_used", MET_LONG, eig_iters_used, "Lanczos iterations of the sharpness / lambda_min run"),
     M("hess_trace", MET_REAL, hess_trace, "Hutchinson estimate of tr(H) at the end"),
     M("hess_trace_se", MET_REAL, hess_trace_se, "standard error of hess_trace"),
@@ -78,8 +78,8 @@ const probe_field pcurve_fields[N_PCURVE] = {
 };
 
 const probe_field parr_fields[N_PARR] = {
-    {"eig", "eig", "top Hessian eigenvalues, descending"},
-    {"eig_resid", "eig", "relative residuals |Hu - lu|/|l| of eig"},
+    {"eig", "eig", "top Hessian eigenvalues, descending (NaN: not converged)"},
+    {"eig_resid", "eig", "residuals |Hu - lu| / max(|l_max|, |l_min|) of eig"},
     {"mli_alpha", "alpha", "alpha of the interpolation path (0: theta0, 1: final theta)"},
     {"mli_loss", "alpha", "train loss (probe set) at theta(alpha)"},
     {"mli_acc", "alpha", "train accuracy (probe set) at theta(alpha)"},
@@ -96,7 +96,7 @@ int probe_curve_on(const cfg *s, int which)
     switch (which) {
     case PC_SHARPNESS:
     case PC_LAMBDA_MIN: return s->sharpness_k > 0;
-    case PC_HESS_TRACE: return s->hess_trace > 0;
+    case PC_HESS_TRACE: return s->trace_vecs > 0;
     case PC_NOISE_TRACE:
     case PC_NOISE_SCALE: return s->grad_noise;
     default: return 0;
@@ -294,7 +294,7 @@ static int probe_outputs_init(const cfg *s, int K, result *r)
     r->eig_iters_used = r->tail_points = -1;
     r->probe_flags = r->probe_hvps = 0;
     r->time_sharpness = s->sharpness_k > 0 ? 0 : NAN;
-    r->time_trace = s->hess_trace > 0 ? 0 : NAN;
+    r->time_trace = s->trace_vecs > 0 ? 0 : NAN;
     r->time_density = s->density_vecs > 0 ? 0 : NAN;
     r->time_noise = s->grad_noise ? 0 : NAN;
     r->time_mli = s->mli ? 0 : NAN;
@@ -374,8 +374,8 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
         rc = sgd_fail(e, SGD_ENOMEM, "out of memory (probe results)");
         goto fail;
     }
-    const int ck_probe = s->probe_every > 0 && (s->sharpness_k > 0 || s->hess_trace > 0 || s->grad_noise);
-    if (cfg_probes_on(s) && !(s->tail > 0 && !(s->sharpness_k || s->hess_trace || s->density_vecs ||
+    const int ck_probe = s->probe_every > 0 && (s->sharpness_k > 0 || s->trace_vecs > 0 || s->grad_noise);
+    if (cfg_probes_on(s) && !(s->tail > 0 && !(s->sharpness_k || s->trace_vecs || s->density_vecs ||
                                                s->grad_noise || s->mli || s->lazy || s->ntk_n))) {
         if (!(pr = probe_alloc(s, ds, e))) {
             rc = e->code ? e->code : SGD_ENOMEM;
