@@ -42,7 +42,7 @@ enum {
     PF_LMIN_NOCONV = 2,    /* lambda_min did not */
     PF_NONFINITE = 4,      /* a probe met a non-finite loss, gradient or HVP: its values are NaN */
     PF_SKIPPED = 8,        /* the run diverged: the end-of-run probes were not measured */
-    PF_KRYLOV_SMALL = 16   /* the Krylov space was exhausted early (exact, fewer distinct eigenvalues than asked) */
+    PF_KRYLOV_SMALL = 16   /* fewer trained parameters than sharpness_k: the missing eigenvalues are NaN */
 };
 
 typedef struct {

@@ -362,7 +362,14 @@ static int sharpness_impl(probe *p, int k, int iters, double tol, int min_steps,
     }
     double scale = 0; /* spectral radius estimate from run 1: max(|lambda_1|, |lambda_min|) */
     for (int r = 0; r < k && !rc; r++) {
-        rademacher(p, z, Pt);
+        /* run 1 starts from a Rademacher vector (a Hutchinson / SLQ sample
+         * too); the deflated runs from Gaussian ones, which no structure of
+         * H can make orthogonal to an eigenvector by accident */
+        if (r == 0)
+            rademacher(p, z, Pt);
+        else
+            for (size_t i = 0; i < Pt; i++)
+                z[i] = gsl_ran_gaussian_ziggurat(p->rv, 1.0);
         if (lanczos_init(L, z, locked, r) != 0) { /* nothing left outside the locked space */
             *flags |= PF_KRYLOV_SMALL;
             break;
@@ -420,6 +427,15 @@ static int sharpness_impl(probe *p, int k, int iters, double tol, int min_steps,
             }
         }
     }
+    /* deflation finds lambda_2.. in order in exact arithmetic; sort anyway
+     * (descending, NaN last) so that eig is descending whatever happened */
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && (isnan(top[j - 1]) ? !isnan(top[j]) : top[j] > top[j - 1]); j--) {
+            double t = top[j];
+            top[j] = top[j - 1], top[j - 1] = t;
+            t = resid[j];
+            resid[j] = resid[j - 1], resid[j - 1] = t;
+        }
 out:
     if (*flags & PF_NONFINITE) {
         for (int r = 0; r < k; r++)
@@ -536,7 +552,7 @@ static int density_impl(probe *p, int nv, int m, int bins, const double *reuse_a
             continue;
         }
         rademacher(p, z, Pt);
-        if (lanczos_init(L, z, NULL, 0)) {
+        if ((rc = lanczos_init(L, z, NULL, 0))) { /* -2: its scratch; a nonzero z never vanishes */
             rc = SGD_ENOMEM;
             goto out;
         }
@@ -713,6 +729,8 @@ int probe_checkpoint(probe *p, const cfg *s, result *r, int ci)
     if (s->grad_noise) {
         double gn, tr, sc, sg;
         probe_noise(p, s, &gn, &tr, &sc, &sg);
+        if (!isfinite(tr) || !isfinite(gn))
+            r->probe_flags |= PF_NONFINITE;
         r->ckpt_probe[PC_NOISE_TRACE][ci] = tr;
         r->ckpt_probe[PC_NOISE_SCALE][ci] = sc;
         r->time_noise += now() - t0;
@@ -775,6 +793,8 @@ int probe_final(probe *p, const cfg *s, const double *theta0, result *r)
     }
     if (s->grad_noise) {
         probe_noise(p, s, &r->noise_grad_norm, &r->noise_trace, &r->noise_scale, &r->noise_sgd);
+        if (!isfinite(r->noise_trace) || !isfinite(r->noise_grad_norm))
+            r->probe_flags |= PF_NONFINITE;
         double t1 = now();
         r->time_noise += t1 - t0;
         t0 = t1;
@@ -782,6 +802,8 @@ int probe_final(probe *p, const cfg *s, const double *theta0, result *r)
     if (s->mli) {
         probe_mli(p, theta0, p->theta, s->mli_points, r->parr[PA_MLI_ALPHA], r->parr[PA_MLI_LOSS],
                   r->parr[PA_MLI_ACC], &r->mli_bump, &r->mli_monotone);
+        if (!isfinite(r->mli_bump))
+            r->probe_flags |= PF_NONFINITE;
         double t1 = now();
         r->time_mli += t1 - t0;
         t0 = t1;
@@ -803,6 +825,8 @@ int probe_final(probe *p, const cfg *s, const double *theta0, result *r)
                 den += K0[i] * K0[i];
             }
             r->ntk_rel_change = den > 0 ? sqrt(num / den) : NAN;
+            if (!isfinite(num) || !isfinite(den))
+                r->probe_flags |= PF_NONFINITE;
             free(K0), free(KT);
         }
         r->time_lazy += now() - t0;

@@ -430,7 +430,8 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
             r->ckpt_test_loss[ci] = finite_or_nan(tel);
             r->ckpt_test_acc[ci] = tel == tel ? tea : NAN;
             r->ckpt_lr[ci] = train_lr(s, t < T ? t : T - 1, T);
-            if (ck_probe && ci % s->probe_every == 0 && ci != r->n_ckpt - 1 && isfinite(trl)) {
+            if (ck_probe && ci % s->probe_every == 0 && ci != r->n_ckpt - 1 && isfinite(trl) &&
+                trl <= s->blowup) { /* not at a checkpoint that ends the run as diverged */
                 trainer_get_params(tr, PARAMS_NOW, pbuf);
                 probe_set_params(pr, pbuf);
                 if ((rc = probe_checkpoint(pr, s, r, ci))) {
