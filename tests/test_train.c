@@ -264,7 +264,7 @@ START_TEST(test_probes_leave_training_alone)
             s.optimizer = opt ? OPT_GD : OPT_SGD, s.sampling = SAMPLE_RESHUFFLE, s.checkpoints = 8;
             result a, b, c;
             run_params(&s, &a);
-            s.sharpness_k = 2, s.eig_iters = 30, s.trace_vecs = 5, s.density_vecs = 2, s.density_iters = 10;
+            s.sharpness_k = 2, s.eig_iters = 80, s.trace_vecs = 5, s.density_vecs = 2, s.density_iters = 10;
             s.grad_noise = 1, s.mli = 1, s.mli_points = 5, s.lazy = 1, s.ntk_n = 20, s.tail = 0.5, s.tail_every = 3;
             s.probe_every = 2, s.probe_n = 60;
             run_params(&s, &b);
