@@ -71,7 +71,7 @@ void probe_autocorr(const double *x, int n, double *mean, double *var, double *t
  * |H u - l u| / max(|l_max|, |l_min|) into resid[k], plus the smallest
  * eigenvalue and its residual; Lanczos with full reorthogonalisation, deflated
  * for eigenvalues 2..k. An eigenvalue whose residual exceeds tol is NaN (its
- * residual is kept) and sets PF_EIG_NOCONV / PF_LMIN_NOCONV in *flags;
+ * residual is kept) and ORs PF_EIG_NOCONV / PF_LMIN_NOCONV into *flags (initialise it);
  * *iters_used gets the iterations of the first run. */
 int probe_sharpness(probe *p, int k, int iters, double tol, double *top, double *resid, double *lmin,
                     double *lmin_resid, long *iters_used, long *flags);
@@ -80,7 +80,8 @@ int probe_sharpness(probe *p, int k, int iters, double tol, double *top, double 
 int probe_trace(probe *p, int nz, double *trace, double *se);
 
 /* Stochastic Lanczos quadrature with nv vectors of m steps: nodes[nv*m] and
- * weights[nv*m] (each vector's weights sum to 1/nv), and the histogram
+ * weights[nv*m] (each vector's weights sum to 1/nv; a vector whose Krylov
+ * space ran out after j < m steps pads with NaN nodes of weight 0), and the histogram
  * hist[bins] of that density on [lo, hi] (equal bins between the extreme
  * nodes). */
 int probe_density(probe *p, int nv, int m, int bins, double *nodes, double *weights, double *hist, double *lo,

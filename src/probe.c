@@ -461,7 +461,7 @@ static int trace_impl(probe *p, int nz, const double *pool, int npool, double *t
 {
     const size_t Pt = p->Pt;
     double *z = malloc((Pt ? Pt : 1) * sizeof *z), *hz = malloc((Pt ? Pt : 1) * sizeof *hz);
-    double sum = 0, sum2 = 0;
+    double mean = 0, m2 = 0; /* Welford: no cancellation when the samples agree */
     int rc = 0;
     *trace = *se = NAN;
     if (!z || !hz) {
@@ -478,15 +478,16 @@ static int trace_impl(probe *p, int nz, const double *pool, int npool, double *t
                 goto out;
             sample = dot(z, hz, Pt);
         }
-        sum += sample;
-        sum2 += sample * sample;
+        const double delta = sample - mean;
+        mean += delta / (i + 1);
+        m2 += delta * (sample - mean);
     }
-    if (!isfinite(sum)) {
+    if (!isfinite(mean) || !isfinite(m2)) {
         *flags |= PF_NONFINITE;
         goto out;
     }
-    *trace = nz > 0 ? sum / nz : NAN;
-    *se = nz > 1 ? sqrt(fmax(0, (sum2 - sum * sum / nz) / (nz - 1)) / nz) : NAN;
+    *trace = nz > 0 ? mean : NAN;
+    *se = nz > 1 ? sqrt(m2 / (nz - 1) / nz) : NAN;
 out:
     free(z), free(hz);
     return rc;
