@@ -1,4 +1,4 @@
-"""Read sgdsweep result files (docs/FORMAT.md, format_version 1).
+"""Read sgdsweep result files (docs/FORMAT.md, format_version 2; version 1 files too).
 
     import sgdsweep_results as sr
     runs = sr.open_runs("result.h5")     # xarray.Dataset over dim `run`
@@ -19,7 +19,10 @@ import numpy as np
 import xarray as xr
 
 FORMAT = "sgdsweep-result"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# the versions this reader knows: 2 is 1 plus the probes (docs/FORMAT.md,
+# Versioning), so a version 1 file reads the same way, without them
+FORMAT_VERSIONS = (1, 2)
 STATUS = {0: "pending", 1: "done", 2: "diverged", 3: "failed"}
 
 
@@ -31,8 +34,9 @@ def _check(f, path):
     fmt, ver = _text(f.attrs.get("format", "")), f.attrs.get("format_version")
     if fmt != FORMAT:
         raise ValueError(f"{path}: not an sgdsweep result file (format attribute {fmt!r})")
-    if ver != FORMAT_VERSION:
-        raise ValueError(f"{path}: format_version {ver}, this reader knows {FORMAT_VERSION}")
+    if ver not in FORMAT_VERSIONS:
+        known = ", ".join(str(v) for v in FORMAT_VERSIONS)
+        raise ValueError(f"{path}: format_version {ver}, this reader knows {known}")
 
 
 def _open(path, group):

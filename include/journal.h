@@ -9,7 +9,8 @@
  *
  * Layout: header = "SGDJRNL1" (8 bytes), the spec's SHA-256 in hex (64
  * bytes), int64 n_runs, double created (unix time), int64 resumes, int64
- * layout ((1 << 32) | number of metrics); then records = uint32 length, uint32 CRC-32 of the
+ * layout ((2 << 48) | (N_PARR << 40) | (N_PCURVE << 32) | number of metrics;
+ * 2 is the record layout version, see journal.c); then records = uint32 length, uint32 CRC-32 of the
  * payload, payload (a packed run_record, sweep.h). */
 #ifndef SGD_JOURNAL_H
 #define SGD_JOURNAL_H

@@ -10,7 +10,7 @@
 #include "spec.h"
 #include "sweep.h"
 
-#define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_VERSION 2 /* 2: probe metrics, curves and arrays (docs/FORMAT.md, Versioning) */
 #define STORE_MAX_DIMS 30 /* more grid dimensions: /runs only, no /grid view */
 
 typedef struct {

@@ -3,10 +3,13 @@
  * kept by rank 0, cost estimates, and training one run of a spec.
  *
  * A record is a flat byte buffer (native endianness; ranks of one job share
- * it):
+ * it), every array at a multiple of 8 bytes from its start:
  *   int64 run; int32 status; int32 n_ckpt; int32 rank; int32 msg_len;
  *   double metric[met_nfields];                     (long metrics as exact doubles)
  *   int64 step[n_ckpt]; double lr, train_loss, train_acc, test_loss, test_acc [n_ckpt each];
+ *   double probe_curve[N_PCURVE][n_ckpt];           (NaN where the run has none)
+ *   int32 parr_len[N_PARR]; zero padding to a multiple of 8 bytes;
+ *   double parr_0[parr_len[0]], ..., parr_{N_PARR-1}[parr_len[N_PARR-1]];
  *   char host[64]; char msg[msg_len] */
 #ifndef SGD_SWEEP_H
 #define SGD_SWEEP_H
@@ -24,6 +27,9 @@ typedef struct {
     double *metric;       /* [met_nfields], wall_time among them */
     int64_t *step;        /* [n_ckpt] */
     double *curve[5];     /* lr, train_loss, train_acc, test_loss, test_acc [n_ckpt] */
+    double *pcurve[N_PCURVE]; /* probe curves [n_ckpt] each, NaN where the run has none */
+    int parr_len[N_PARR];     /* probe arrays: 0 when off (then parr[i] may be NULL) */
+    double *parr[N_PARR];     /* [parr_len[i]] each */
     char host[64];
     char msg[256];
 } run_record;
@@ -34,6 +40,16 @@ typedef struct {
 size_t sweep_record_size(const run_record *r);
 void sweep_record_pack(const run_record *r, void *buf);
 int sweep_record_unpack(const void *buf, size_t len, run_record *r);
+
+/* The shape of a spec's run table: what the widest run needs. Start from
+ * sweep_shape_init and add every run's settings. */
+typedef struct {
+    int K;                    /* curve length: the largest checkpoint count of any run (at least 1) */
+    int pcurve_on[N_PCURVE];  /* some run records probe curve i (probe_curve_on) */
+    int parr_max[N_PARR];     /* largest probe_array_len(s, i) over the runs; 0: no run has it */
+} sweep_shape;
+void sweep_shape_init(sweep_shape *sh);
+void sweep_shape_add(sweep_shape *sh, const cfg *s);
 
 /* The table of every run of a spec, kept by rank 0. */
 typedef struct {
@@ -46,12 +62,17 @@ typedef struct {
     char (*msg)[256];     /* [n_runs] error message of failed runs */
     int64_t *step;        /* [n_runs x K], -1 padding */
     double *curve[5];     /* [n_runs x K], NaN padding */
+    double *pcurve[N_PCURVE]; /* [n_runs x K], NaN padding; NULL when no run records curve i */
+    int parr_max[N_PARR];     /* row length of parr[i] */
+    double *parr[N_PARR];     /* [n_runs x parr_max[i]], NaN padding; NULL when parr_max[i] is 0 */
     long n_done, n_diverged, n_failed;
 } sweep_table;
 
-int sweep_table_init(sweep_table *t, long n_runs, int K, sgd_err *e);
+int sweep_table_init(sweep_table *t, long n_runs, const sweep_shape *sh, sgd_err *e);
 void sweep_table_destroy(sweep_table *t);
-/* Store record r in its row (replacing what was there). */
+/* Store record r in its row (replacing what was there). Curves and arrays
+ * longer than the table's rows are cut; probe data the table has no room
+ * for (a curve no run of the spec records) is dropped. */
 void sweep_table_put(sweep_table *t, const run_record *r);
 
 /* Estimated cost of a run in floating-point operations: forward+backward

@@ -1,5 +1,6 @@
 /* journal.c -- see journal.h */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,28 @@
 static const char MAGIC[8] = {'S', 'G', 'D', 'J', 'R', 'N', 'L', '1'};
 enum { HEADER = 8 + 64 + 8 + 8 + 8 + 8 }; /* magic, sha, n_runs, created, resumes, layout */
 
-/* the record layout: changes with the metric list (a build with other metrics
- * must not read these records) */
-static int64_t layout(void) { return ((int64_t)1 << 32) | (int64_t)met_nfields; }
+/* the record layout word: the record format version (2: records carry probe
+ * curves and arrays) in bits 48..63, the number of probe arrays in bits
+ * 40..47, of probe curves in 32..39 and of metrics in 0..31. A build whose
+ * records differ in any of these must not read them. Version 1 was
+ * (1 << 32) | metrics. */
+enum { RECORD_LAYOUT = 2 };
+static int64_t layout(void)
+{
+    return ((int64_t)RECORD_LAYOUT << 48) | ((int64_t)N_PARR << 40) | ((int64_t)N_PCURVE << 32) |
+           (int64_t)met_nfields;
+}
+
+/* "record layout V: M metrics, C probe curves, A probe arrays" */
+static void describe(int64_t lay, char *buf, size_t n)
+{
+    long long v = lay >> 48, m = lay & 0xffffffff;
+    if (v == 0 && (lay >> 32) == 1) /* version 1 had no probe fields */
+        snprintf(buf, n, "record layout 1: %lld metrics, no probes", m);
+    else
+        snprintf(buf, n, "record layout %lld: %lld metrics, %lld probe curves, %lld probe arrays", v, m,
+                 (long long)((lay >> 32) & 0xff), (long long)((lay >> 40) & 0xff));
+}
 
 struct journal {
     int fd;
@@ -132,11 +152,14 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
         return sgd_fail(e, SGD_EIO, "%s: journal has %lld runs, spec %ld", path, (long long)n, n_runs);
     }
     if (lay != layout()) {
+        char theirs[128], ours[128];
+        describe(lay, theirs, sizeof theirs);
+        describe(layout(), ours, sizeof ours);
         close(fd);
         return sgd_fail(e, SGD_EIO,
-                        "%s: written by a build with another record layout (%lld metrics, this build %d); resume "
+                        "%s: written by a build with another record layout (%s; this build %s); resume "
                         "with that build, or start over with --force",
-                        path, (long long)(lay & 0xffffffff), met_nfields);
+                        path, theirs, ours);
     }
     *resumes = (long)++res; /* only once the journal is known to be ours */
     if (pwrite(fd, &res, 8, 88) != 8) {

@@ -172,7 +172,11 @@ static int write_curve(const char *path, const result *r, sgd_err *e)
     FILE *fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
     if (!fp)
         return sgd_fail(e, SGD_EIO, "--curve %s: cannot open for writing", path);
-    fprintf(fp, "step\tlr\ttrain_loss\ttrain_acc\ttest_loss\ttest_acc\n");
+    fprintf(fp, "step\tlr\ttrain_loss\ttrain_acc\ttest_loss\ttest_acc");
+    for (int c = 0; c < N_PCURVE; c++) /* then the probe curves the run recorded */
+        if (r->ckpt_probe[c])
+            fprintf(fp, "\t%s", pcurve_fields[c].name);
+    fputc('\n', fp);
     for (int i = 0; i < r->n_ckpt; i++) {
         fprintf(fp, "%ld", r->ckpt_step[i]);
         const double v[5] = {r->ckpt_lr[i], r->ckpt_train_loss[i], r->ckpt_train_acc[i], r->ckpt_test_loss[i],
@@ -181,6 +185,11 @@ static int write_curve(const char *path, const result *r, sgd_err *e)
             fputc('\t', fp);
             print_value(fp, v[j]);
         }
+        for (int c = 0; c < N_PCURVE; c++)
+            if (r->ckpt_probe[c]) {
+                fputc('\t', fp);
+                print_value(fp, r->ckpt_probe[c][i]);
+            }
         fputc('\n', fp);
     }
     if (fp != stdout && fclose(fp) != 0)
@@ -244,6 +253,17 @@ static int cmd_train(int argc, char **argv, const char *cmdline)
                 printf("%ld", *(const long *)p);
             else
                 print_value(stdout, *(const double *)p);
+            putchar('\n');
+        }
+        for (int a = 0; a < N_PARR; a++) { /* the probe arrays measured: name<TAB>v1,v2,... */
+            if (!r.parr[a] || r.parr_len[a] <= 0)
+                continue;
+            printf("%s\t", parr_fields[a].name);
+            for (int j = 0; j < r.parr_len[a]; j++) {
+                if (j)
+                    putchar(',');
+                print_value(stdout, r.parr[a][j]);
+            }
             putchar('\n');
         }
     }

@@ -283,7 +283,8 @@ static int coord_setup(coord *c, long *n_resumed)
     const spec *sp = c->sp;
     char jpath[4200];
     snprintf(jpath, sizeof jpath, "%s.journal", o->out);
-    int K = 1;
+    sweep_shape shape; /* curve length, probe curves and array lengths: the widest run's */
+    sweep_shape_init(&shape);
     c->cost = malloc((size_t)(sp->n_runs ? sp->n_runs : 1) * sizeof(double));
     c->queue = malloc((size_t)(sp->n_runs ? sp->n_runs : 1) * sizeof(long));
     c->busy = calloc((size_t)c->size, 1);
@@ -295,10 +296,9 @@ static int coord_setup(coord *c, long *n_resumed)
         if (spec_run(sp, i, &s, &c->err))
             return c->err.code;
         c->cost[i] = sweep_cost(&s);
-        if (s.checkpoints > K) /* train_checkpoints gives at most `checkpoints` points */
-            K = s.checkpoints;
+        sweep_shape_add(&shape, &s);
     }
-    if (sweep_table_init(&c->t, sp->n_runs, K, &c->err))
+    if (sweep_table_init(&c->t, sp->n_runs, &shape, &c->err))
         return c->err.code;
     struct stat so;
     if (stat(o->out, &so) == 0 && !S_ISREG(so.st_mode))

@@ -40,7 +40,7 @@ int save_run(const char *path, int force, const cfg *s, const dataset *ds, const
     hid_t f = h5w_create(&c, path, e);
     if (f < 0)
         return e->code;
-    int version = 2; /* 2: strings are variable-length UTF-8 */
+    int version = 3; /* 2: strings are variable-length UTF-8; 3: probe curves, /probes */
     h5w_attr_num(&c, f, "save_format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &version);
     char prog[160];
     snprintf(prog, sizeof prog, "sgdsweep %s (git %s)", sgd_version, sgd_git);
@@ -93,8 +93,28 @@ int save_run(const char *path, int force, const cfg *s, const dataset *ds, const
     put(&c, gc, "train_acc", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, r->ckpt_train_acc, K, 0);
     put(&c, gc, "test_loss", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, r->ckpt_test_loss, K, 0);
     put(&c, gc, "test_acc", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, r->ckpt_test_acc, K, 0);
+    for (int i = 0; i < N_PCURVE && !c.bad; i++) { /* the probe curves this run recorded */
+        if (!r->ckpt_probe[i])
+            continue;
+        hid_t d = h5w_put(&c, gc, pcurve_fields[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r->ckpt_probe[i], 1, &K,
+                          NULL);
+        h5w_attr_str(&c, d, "description", pcurve_fields[i].help);
+        h5w_close(d);
+    }
     if (gc >= 0)
         H5Gclose(gc);
+    /* the probe arrays this run measured, one dataset each */
+    hid_t gpr = h5w_group(&c, f, "probes");
+    for (int i = 0; i < N_PARR && !c.bad; i++) {
+        if (!r->parr[i])
+            continue;
+        hsize_t n = (hsize_t)(r->parr_len[i] > 0 ? r->parr_len[i] : 0);
+        hid_t d = h5w_put(&c, gpr, parr_fields[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r->parr[i], 1, &n, NULL);
+        h5w_attr_str(&c, d, "description", parr_fields[i].help);
+        h5w_close(d);
+    }
+    if (gpr >= 0)
+        H5Gclose(gpr);
     /* data, as the trainer saw it */
     put_set(&c, f, "train", ds, ds->x_train, ds->c_train, ds->y_train, ds->n_train);
     put_set(&c, f, "test", ds, ds->x_test, ds->c_test, ds->y_test, ds->n_test);

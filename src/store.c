@@ -32,6 +32,7 @@ struct store {
     int ncol;
     column *col;          /* cfg fields, then temperature */
     double *lr;           /* [n] for the grid view */
+    int mli_points;       /* the mli_points of every run with mli; 0: no run has mli, -1: they differ */
 };
 
 static int col_kind(cfg_type t)
@@ -105,6 +106,8 @@ store *store_alloc(const spec *sp, const char *path, sgd_err *e)
         }
         ((double *)st->col[cfg_nfields].data)[i] = temp;
         st->lr[i] = s.lr;
+        if (s.mli)
+            st->mli_points = st->mli_points == 0 || st->mli_points == s.mli_points ? s.mli_points : -1;
     }
     return st;
 oom:
@@ -169,6 +172,141 @@ static void write_provenance(h5w *w, hid_t f, const store *st, const sweep_table
             h5w_fail(w, "/spec");
         h5w_close(ds);
         H5Sclose(sp1);
+    }
+}
+
+/* ---- probe curves and arrays (shared by /runs and /grid) ------------------ */
+
+/* names in /runs or /grid that a dimension of the probe arrays must not take */
+static int name_taken(const char *nm)
+{
+    static const char *const fixed[] = {"run", "checkpoint", "status", "temperature", "lr_run", "host", "rank", "error"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (!strcmp(nm, fixed[i]))
+            return 1;
+    for (int a = 0; a < N_PARR; a++)
+        if (!strcmp(nm, parr_fields[a].name))
+            return 1;
+    for (int m = 0; m < met_nfields; m++)
+        if (!strcmp(nm, met_fields[m].name))
+            return 1;
+    return cfg_find(nm) != NULL;
+}
+
+/* the file's name of array a's own dimension: its `dim`, or `dim`_index
+ * where that is already a variable's name (eig: the array and its dimension) */
+static void dim_name(int a, char *buf, size_t n)
+{
+    const char *d = parr_fields[a].dim;
+    snprintf(buf, n, name_taken(d) ? "%s_index" : "%s", d);
+}
+
+/* Write the probe curves [lead... x K] and the probe arrays [lead... x L]
+ * the table holds into g, with the leading dimensions' scales lead_scale[nd]
+ * attached in order, the checkpoint scale chk (curves) or the array's own
+ * dimension scale (created here, one per distinct dimension) at dimension nd,
+ * and `coordinates` when coords is not empty. Chunks: one run's row. */
+static void write_probes(h5w *w, hid_t g, const store *st, const sweep_table *t, int nd, const hsize_t *lead,
+                         const hid_t *lead_scale, hid_t chk, const char *coords)
+{
+    hsize_t dims[STORE_MAX_DIMS + 2], chunk[STORE_MAX_DIMS + 2];
+    for (int d = 0; d < nd; d++)
+        dims[d] = lead[d], chunk[d] = 1;
+    const size_t rows = (size_t)t->n_runs;
+    char name[160];
+    /* curves: [lead... x K], like curve_train_loss */
+    dims[nd] = chunk[nd] = (hsize_t)t->K;
+    for (int c = 0; c < N_PCURVE && !w->bad; c++) {
+        if (!t->pcurve[c])
+            continue;
+        snprintf(name, sizeof name, "curve_%s", pcurve_fields[c].name);
+        hid_t ds = h5w_put(w, g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, t->pcurve[c], nd + 1, dims, chunk);
+        h5w_attr_str(w, ds, "description", pcurve_fields[c].help);
+        for (int d = 0; d < nd; d++)
+            h5w_attach(w, ds, lead_scale[d], (unsigned)d);
+        h5w_attach(w, ds, chk, (unsigned)nd);
+        if (coords[0])
+            h5w_attr_str(w, ds, "coordinates", coords);
+        h5w_close(ds);
+    }
+    /* arrays: [lead... x L], L the longest row of the arrays sharing a dimension */
+    char dname[N_PARR][64];
+    int len[N_PARR] = {0};
+    hid_t scale[N_PARR];
+    for (int a = 0; a < N_PARR; a++) {
+        scale[a] = -1;
+        dim_name(a, dname[a], sizeof dname[a]);
+    }
+    for (int a = 0; a < N_PARR; a++)
+        for (int b = 0; b < N_PARR; b++)
+            if (t->parr[b] && !strcmp(dname[a], dname[b]) && t->parr_max[b] > len[a])
+                len[a] = t->parr_max[b];
+    double *pad = NULL;
+    for (int a = 0; a < N_PARR && !w->bad; a++) {
+        if (!t->parr[a])
+            continue;
+        const int L = len[a], m = t->parr_max[a];
+        /* the dimension's scale, made by the first array that uses it */
+        int first = a;
+        for (int b = a - 1; b >= 0; b--)
+            if (t->parr[b] && !strcmp(dname[b], dname[a]))
+                first = b;
+        if (first == a) {
+            hsize_t n1 = (hsize_t)L;
+            int64_t *iv = malloc((size_t)L * sizeof *iv);
+            double *dv = malloc((size_t)L * sizeof *dv);
+            if (!iv || !dv) {
+                free(iv), free(dv);
+                h5w_fail(w, "probe scales (out of memory)");
+                break;
+            }
+            /* alpha: its values when every mli run has the same mli_points */
+            const int alpha = !strcmp(parr_fields[a].dim, parr_fields[PA_MLI_ALPHA].dim) && st->mli_points == L;
+            for (int j = 0; j < L; j++)
+                iv[j] = j, dv[j] = L > 1 ? (double)j / (L - 1) : 0;
+            hid_t sc = alpha ? h5w_put(w, g, dname[a], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dv, 1, &n1, NULL)
+                             : h5w_put(w, g, dname[a], H5T_STD_I64LE, H5T_NATIVE_INT64, iv, 1, &n1, NULL);
+            free(iv), free(dv);
+            if (!w->bad && H5DSset_scale(sc, dname[a]) < 0)
+                h5w_fail(w, "probe scale");
+            h5w_attr_str(w, sc, "description",
+                         alpha ? "alpha = j / (mli_points - 1) of the interpolation path"
+                               : "index along the probe arrays of this dimension (0 .. n-1)");
+            scale[a] = sc;
+        } else {
+            scale[a] = scale[first];
+        }
+        /* the table's rows are m long; pad to L with NaN where they differ */
+        const double *data = t->parr[a];
+        if (m != L) {
+            double *np = realloc(pad, rows * (size_t)L * sizeof *np);
+            if (!np) {
+                h5w_fail(w, "probe arrays (out of memory)");
+                break;
+            }
+            pad = np;
+            for (size_t i = 0; i < rows; i++)
+                for (int j = 0; j < L; j++)
+                    pad[i * L + j] = j < m ? t->parr[a][i * m + j] : NAN;
+            data = pad;
+        }
+        dims[nd] = chunk[nd] = (hsize_t)L;
+        hid_t ds = h5w_put(w, g, parr_fields[a].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data, nd + 1, dims, chunk);
+        h5w_attr_str(w, ds, "description", parr_fields[a].help);
+        for (int d = 0; d < nd; d++)
+            h5w_attach(w, ds, lead_scale[d], (unsigned)d);
+        h5w_attach(w, ds, scale[a], (unsigned)nd);
+        if (coords[0])
+            h5w_attr_str(w, ds, "coordinates", coords);
+        h5w_close(ds);
+    }
+    free(pad);
+    for (int a = 0; a < N_PARR; a++) { /* each scale once: the array that made it */
+        int owner = scale[a] >= 0;
+        for (int b = 0; b < a && owner; b++)
+            owner = scale[b] != scale[a];
+        if (owner)
+            h5w_close(scale[a]);
     }
 }
 
@@ -263,6 +401,7 @@ static void write_runs(h5w *w, hid_t f, const store *st, const sweep_table *t)
             h5w_attach(w, ds, chk, 1);
             h5w_close(ds);
         }
+        write_probes(w, g, st, t, 1, dn, &run, chk, "");
     }
     h5w_close(chk);
     h5w_close(run);
@@ -404,6 +543,7 @@ static void write_grid(h5w *w, hid_t f, const store *st, const sweep_table *t)
         h5w_close(ds);
     }
 #undef ATTACH_ALL
+    write_probes(w, g, st, t, nd, dims, scale, chk, coords);
     free(col);
     h5w_close(chk);
     for (int d = 0; d < nd; d++)

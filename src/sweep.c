@@ -8,25 +8,52 @@
 /* ---- records -------------------------------------------------------------- */
 
 enum { HDR = 8 + 4 * 4 };
+enum { PLEN = (N_PARR * 4 + 7) / 8 * 8 }; /* int32 parr_len[N_PARR], padded to 8 bytes */
+enum { MAX_CKPT = 10000000, MAX_PARR = 1 << 27 }; /* sanity bounds of unpack */
+
+/* bytes of everything but the probe arrays' values */
+static size_t fixed_size(int n_ckpt, size_t msg)
+{
+    return HDR + (size_t)met_nfields * 8 + (size_t)n_ckpt * 8 * (6 + N_PCURVE) + PLEN + 64 + msg;
+}
 
 size_t sweep_record_size(const run_record *r)
 {
-    size_t msg = strnlen(r->msg, sizeof r->msg);
-    return HDR + (size_t)met_nfields * 8 + (size_t)r->n_ckpt * 8 * 6 + 64 + msg;
+    size_t n = fixed_size(r->n_ckpt, strnlen(r->msg, sizeof r->msg));
+    for (int a = 0; a < N_PARR; a++)
+        n += (size_t)(r->parr_len[a] > 0 ? r->parr_len[a] : 0) * 8;
+    return n;
 }
 
 void sweep_record_pack(const run_record *r, void *buf)
 {
     char *p = buf;
+    const size_t nc = (size_t)r->n_ckpt * 8;
     int32_t h[4] = {r->status, r->n_ckpt, r->rank, (int32_t)strnlen(r->msg, sizeof r->msg)};
     memcpy(p, &r->run, 8), p += 8;
     memcpy(p, h, sizeof h), p += sizeof h;
     memcpy(p, r->metric, (size_t)met_nfields * 8), p += (size_t)met_nfields * 8;
     if (r->n_ckpt > 0) { /* a failed run has no curve (and maybe no arrays) */
-        memcpy(p, r->step, (size_t)r->n_ckpt * 8), p += (size_t)r->n_ckpt * 8;
+        memcpy(p, r->step, nc), p += nc;
         for (int c = 0; c < 5; c++)
-            memcpy(p, r->curve[c], (size_t)r->n_ckpt * 8), p += (size_t)r->n_ckpt * 8;
+            memcpy(p, r->curve[c], nc), p += nc;
+        for (int c = 0; c < N_PCURVE; c++) {
+            if (r->pcurve[c]) {
+                memcpy(p, r->pcurve[c], nc), p += nc;
+                continue;
+            }
+            const double nan = NAN;
+            for (int k = 0; k < r->n_ckpt; k++)
+                memcpy(p, &nan, 8), p += 8;
+        }
     }
+    int32_t len[PLEN / 4] = {0};
+    for (int a = 0; a < N_PARR; a++)
+        len[a] = r->parr_len[a] > 0 ? r->parr_len[a] : 0;
+    memcpy(p, len, PLEN), p += PLEN;
+    for (int a = 0; a < N_PARR; a++)
+        if (len[a] > 0)
+            memcpy(p, r->parr[a], (size_t)len[a] * 8), p += (size_t)len[a] * 8;
     char host[64] = {0};
     memcpy(host, r->host, strnlen(r->host, sizeof host - 1));
     memcpy(p, host, 64), p += 64;
@@ -42,17 +69,40 @@ int sweep_record_unpack(const void *buf, size_t len, run_record *r)
     memcpy(&r->run, p, 8), p += 8;
     memcpy(h, p, sizeof h), p += sizeof h;
     r->status = h[0], r->n_ckpt = h[1], r->rank = h[2];
-    if (r->run < 0 || h[1] < 0 || h[1] > 10000000 || h[3] < 0 || h[3] >= (int32_t)sizeof r->msg ||
+    if (r->run < 0 || h[1] < 0 || h[1] > MAX_CKPT || h[3] < 0 || h[3] >= (int32_t)sizeof r->msg ||
         h[0] < ST_DONE || h[0] > ST_FAILED)
         return -1;
-    size_t need = HDR + (size_t)met_nfields * 8 + (size_t)h[1] * 48 + 64 + (size_t)h[3];
-    if (len != need)
+    const size_t fixed = fixed_size(h[1], (size_t)h[3]), nc = (size_t)h[1] * 8;
+    if (len < fixed)
         return -1;
-    /* the arrays are referenced in place: buf must be 8-byte aligned */
+    /* the array lengths: each, and their sum, must fit what is left exactly */
+    int32_t alen[PLEN / 4];
+    memcpy(alen, p + (size_t)met_nfields * 8 + nc * (6 + N_PCURVE), PLEN);
+    size_t vals = 0;
+    for (int a = 0; a < N_PARR; a++) {
+        if (alen[a] < 0 || alen[a] > MAX_PARR)
+            return -1;
+        vals += (size_t)alen[a];
+    }
+    for (int a = N_PARR; a < PLEN / 4; a++)
+        if (alen[a] != 0) /* the padding */
+            return -1;
+    if ((len - fixed) / 8 != vals || (len - fixed) % 8 != 0)
+        return -1;
+    /* the arrays are referenced in place: buf must be 8-byte aligned (every
+     * array starts at a multiple of 8 bytes) */
     r->metric = (double *)p, p += (size_t)met_nfields * 8;
-    r->step = (int64_t *)p, p += (size_t)h[1] * 8;
+    r->step = (int64_t *)p, p += nc;
     for (int c = 0; c < 5; c++)
-        r->curve[c] = (double *)p, p += (size_t)h[1] * 8;
+        r->curve[c] = (double *)p, p += nc;
+    for (int c = 0; c < N_PCURVE; c++)
+        r->pcurve[c] = (double *)p, p += nc;
+    p += PLEN;
+    for (int a = 0; a < N_PARR; a++) {
+        r->parr_len[a] = alen[a];
+        r->parr[a] = alen[a] > 0 ? (double *)p : NULL;
+        p += (size_t)alen[a] * 8;
+    }
     memcpy(r->host, p, 64), p += 64;
     r->host[63] = 0;
     memcpy(r->msg, p, (size_t)h[3]);
@@ -62,6 +112,25 @@ int sweep_record_unpack(const void *buf, size_t len, run_record *r)
 
 /* ---- table --------------------------------------------------------------- */
 
+void sweep_shape_init(sweep_shape *sh)
+{
+    memset(sh, 0, sizeof *sh);
+    sh->K = 1;
+}
+
+void sweep_shape_add(sweep_shape *sh, const cfg *s)
+{
+    if (s->checkpoints > sh->K) /* train_checkpoints gives at most `checkpoints` points */
+        sh->K = s->checkpoints;
+    for (int c = 0; c < N_PCURVE; c++)
+        sh->pcurve_on[c] |= probe_curve_on(s, c) != 0;
+    for (int a = 0; a < N_PARR; a++) {
+        int n = probe_array_len(s, a);
+        if (n > sh->parr_max[a])
+            sh->parr_max[a] = n;
+    }
+}
+
 void sweep_table_destroy(sweep_table *t)
 {
     if (!t)
@@ -70,12 +139,25 @@ void sweep_table_destroy(sweep_table *t)
     free(t->host), free(t->msg), free(t->step);
     for (int c = 0; c < 5; c++)
         free(t->curve[c]);
+    for (int c = 0; c < N_PCURVE; c++)
+        free(t->pcurve[c]);
+    for (int a = 0; a < N_PARR; a++)
+        free(t->parr[a]);
     memset(t, 0, sizeof *t);
 }
 
-int sweep_table_init(sweep_table *t, long n, int K, sgd_err *e)
+static double *nan_array(size_t n)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; v && i < n; i++)
+        v[i] = NAN;
+    return v;
+}
+
+int sweep_table_init(sweep_table *t, long n, const sweep_shape *sh, sgd_err *e)
 {
     memset(t, 0, sizeof *t);
+    const int K = sh->K;
     t->n_runs = n;
     t->K = K;
     size_t nk = (size_t)n * K;
@@ -87,7 +169,15 @@ int sweep_table_init(sweep_table *t, long n, int K, sgd_err *e)
     t->step = malloc(nk * sizeof(int64_t));
     int bad = !t->status || !t->metric || !t->rank || !t->host || !t->msg || !t->step;
     for (int c = 0; c < 5; c++)
-        bad |= !(t->curve[c] = malloc(nk * sizeof(double)));
+        bad |= !(t->curve[c] = nan_array(nk));
+    for (int c = 0; c < N_PCURVE; c++)
+        if (sh->pcurve_on[c])
+            bad |= !(t->pcurve[c] = nan_array(nk));
+    for (int a = 0; a < N_PARR; a++) {
+        t->parr_max[a] = sh->parr_max[a] > 0 ? sh->parr_max[a] : 0;
+        if (t->parr_max[a] > 0)
+            bad |= !(t->parr[a] = nan_array((size_t)n * t->parr_max[a]));
+    }
     if (bad) {
         sweep_table_destroy(t);
         return sgd_fail(e, SGD_ENOMEM, "out of memory (result table of %ld runs)", n);
@@ -96,11 +186,8 @@ int sweep_table_init(sweep_table *t, long n, int K, sgd_err *e)
         t->metric[i] = NAN;
     for (long i = 0; i < n; i++)
         t->rank[i] = -1;
-    for (size_t i = 0; i < nk; i++) {
+    for (size_t i = 0; i < nk; i++)
         t->step[i] = -1;
-        for (int c = 0; c < 5; c++)
-            t->curve[c][i] = NAN;
-    }
     return 0;
 }
 
@@ -127,6 +214,17 @@ void sweep_table_put(sweep_table *t, const run_record *r)
         t->step[o + k] = k < n ? r->step[k] : -1;
         for (int c = 0; c < 5; c++)
             t->curve[c][o + k] = k < n ? r->curve[c][k] : NAN;
+        for (int c = 0; c < N_PCURVE; c++)
+            if (t->pcurve[c])
+                t->pcurve[c][o + k] = k < n && r->pcurve[c] ? r->pcurve[c][k] : NAN;
+    }
+    for (int a = 0; a < N_PARR; a++) {
+        if (!t->parr[a])
+            continue;
+        const int m = t->parr_max[a], have = r->parr[a] ? (r->parr_len[a] < m ? r->parr_len[a] : m) : 0;
+        double *row = t->parr[a] + (size_t)i * m;
+        for (int j = 0; j < m; j++)
+            row[j] = j < have ? r->parr[a][j] : NAN;
     }
 }
 
@@ -155,6 +253,7 @@ struct sweep_worker {
     dataset *ds;
     run_record rec;
     size_t cap;              /* curve capacity of rec */
+    size_t parr_cap[N_PARR]; /* capacity of rec.parr[i] */
     double *metric;
 };
 
@@ -183,6 +282,10 @@ void sweep_worker_free(sweep_worker *w)
     free(w->rec.step);
     for (int c = 0; c < 5; c++)
         free(w->rec.curve[c]);
+    for (int c = 0; c < N_PCURVE; c++)
+        free(w->rec.pcurve[c]);
+    for (int a = 0; a < N_PARR; a++)
+        free(w->rec.parr[a]);
     free(w->metric);
     free(w);
 }
@@ -200,21 +303,39 @@ static void data_key(const cfg *s, cfg *k)
     k->data_seed = (int64_t)cfg_data_seed(s);
 }
 
-static int reserve(sweep_worker *w, size_t n)
+static int grow(double **v, size_t n)
 {
-    if (n <= w->cap)
-        return 0;
-    int64_t *st = realloc(w->rec.step, n * sizeof *st);
-    if (!st)
+    double *nv = realloc(*v, (n ? n : 1) * sizeof *nv);
+    if (!nv)
         return -1;
-    w->rec.step = st;
-    for (int c = 0; c < 5; c++) {
-        double *v = realloc(w->rec.curve[c], n * sizeof *v);
-        if (!v)
+    *v = nv;
+    return 0;
+}
+
+/* room for n checkpoints and the probe arrays of r */
+static int reserve(sweep_worker *w, size_t n, const result *r)
+{
+    if (n > w->cap) {
+        int64_t *st = realloc(w->rec.step, n * sizeof *st);
+        if (!st)
             return -1;
-        w->rec.curve[c] = v;
+        w->rec.step = st;
+        for (int c = 0; c < 5; c++)
+            if (grow(&w->rec.curve[c], n))
+                return -1;
+        for (int c = 0; c < N_PCURVE; c++)
+            if (grow(&w->rec.pcurve[c], n))
+                return -1;
+        w->cap = n;
     }
-    w->cap = n;
+    for (int a = 0; a < N_PARR; a++) {
+        size_t m = r->parr[a] && r->parr_len[a] > 0 ? (size_t)r->parr_len[a] : 0;
+        if (m > w->parr_cap[a]) {
+            if (grow(&w->rec.parr[a], m))
+                return -1;
+            w->parr_cap[a] = m;
+        }
+    }
     return 0;
 }
 
@@ -228,6 +349,7 @@ int sweep_worker_train(sweep_worker *w, long i, train_hook hook, void *ctx, run_
     rec->run = i;
     rec->rank = w->rank;
     rec->n_ckpt = 0;
+    memset(rec->parr_len, 0, sizeof rec->parr_len);
     rec->metric = w->metric;
     snprintf(rec->host, sizeof rec->host, "%s", w->host);
     for (int m = 0; m < met_nfields; m++)
@@ -248,8 +370,8 @@ int sweep_worker_train(sweep_worker *w, long i, train_hook hook, void *ctx, run_
         rc = train_run_hooked(&s, w->ds, 0, &r, hook, ctx, 0.001, &e);
     if (rc == SGD_EABORT)
         return rc;
-    if (!rc && reserve(w, (size_t)r.n_ckpt) != 0)
-        rc = sgd_fail(&e, SGD_ENOMEM, "out of memory (curve of %d points)", r.n_ckpt);
+    if (!rc && reserve(w, (size_t)r.n_ckpt, &r) != 0)
+        rc = sgd_fail(&e, SGD_ENOMEM, "out of memory (curves of %d points, probe arrays)", r.n_ckpt);
     if (rc) {
         rec->status = ST_FAILED;
         snprintf(rec->msg, sizeof rec->msg, "%.255s", e.msg[0] ? e.msg : "error");
@@ -271,6 +393,13 @@ int sweep_worker_train(sweep_worker *w, long i, train_hook hook, void *ctx, run_
         rec->curve[2][k] = r.ckpt_train_acc[k];
         rec->curve[3][k] = r.ckpt_test_loss[k];
         rec->curve[4][k] = r.ckpt_test_acc[k];
+        for (int c = 0; c < N_PCURVE; c++)
+            rec->pcurve[c][k] = r.ckpt_probe[c] ? r.ckpt_probe[c][k] : NAN;
+    }
+    for (int a = 0; a < N_PARR; a++) {
+        rec->parr_len[a] = r.parr[a] && r.parr_len[a] > 0 ? r.parr_len[a] : 0;
+        if (rec->parr_len[a] > 0)
+            memcpy(rec->parr[a], r.parr[a], (size_t)rec->parr_len[a] * sizeof(double));
     }
     result_destroy(&r);
     return 0;

@@ -367,7 +367,7 @@ printed = dict(l.rstrip("\n").split("\t") for l in open(mpath))
 n_params = int(printed["n_params"])
 f = h5py.File(path, "r")
 s, m = f["settings"].attrs, f["metrics"].attrs
-check("save: format version 2", f.attrs["save_format_version"] == 2, str(f.attrs.get("save_format_version")))
+check("save: format version 3", f.attrs["save_format_version"] == 3, str(f.attrs.get("save_format_version")))
 prog = text(f.attrs["program"])
 mv = re.match(r"sgdsweep (\S+) \(git (\S+)\)", version_line)
 check("save: program attribute names version and commit",
@@ -442,6 +442,84 @@ why=""
 diff <(grep -v '^wall_time' "$T/out") <(grep -v '^wall_time' "$T/ms_metrics") >/dev/null ||
     why+="metrics differ from the generating run: $(diff <(grep -v '^wall_time' "$T/out") <(grep -v '^wall_time' "$T/ms_metrics") | grep '^<' | head -3 | tr '\n\t' '  ')"
 report "saved file fed back with --data file reproduces the run" "$why"
+
+# ---------------------------------------------------------------- probes: arrays after the metrics, curve columns, --save
+PROBE_ARGS=("${TINY[@]}" --sharpness-k 2 --mli --mli-points 4 --lazy --grad-noise --probe-every 2)
+sg train "${PROBE_ARGS[@]}" --save "$T/probe.h5" --curve -
+cp "$T/out" "$T/mp"
+why=""
+[ "$RC" -eq 0 ] || why+="exit $RC; "
+[ -s "$T/err" ] && why+="stderr: $(head -1 "$T/err"); "
+got=$(head -n "$nm" "$T/mp" | cut -f1 | tr '\n' ' ')
+[ "$got" = "$KEYS" ] || why+="metric keys '$got' differ from docs/CLI.md; "
+sed -n "$((nm + 1)),$((nm + 6))p" "$T/mp" >"$T/mp_arrays"
+arr=$(cut -f1 "$T/mp_arrays" | tr '\n' ' ')
+[ "$arr" = "eig eig_resid mli_alpha mli_loss mli_acc lazy_layer " ] || why+="array lines '$arr'; "
+bad=$(grep -cvE $'^[a-z_]+\t[^\t,]+(,[^\t,]+)*$' "$T/mp_arrays")
+[ "$bad" -eq 0 ] || why+="$bad array lines are not name<TAB>v1,v2,...; "
+counts=$(awk -F'\t' '{ print split($2, a, ",") }' "$T/mp_arrays" | tr '\n' ' ')
+[ "$counts" = "2 2 4 4 4 3 " ] || why+="array lengths '$counts', want sharpness_k 2, mli_points 4, depth + 1 = 3; "
+[ "$(sed -n "$((nm + 3))p" "$T/mp")" = $'mli_alpha\t0,0.333333333,0.666666667,1' ] ||
+    why+="mli_alpha '$(sed -n "$((nm + 3))p" "$T/mp")'; "
+report "probes: one line per measured array after the metrics" "$why"
+tail -n +"$((nm + 7))" "$T/mp" >"$T/mp_curve"
+why=""
+[ "$(head -1 "$T/mp_curve")" = $'step\tlr\ttrain_loss\ttrain_acc\ttest_loss\ttest_acc\tsharpness\tlambda_min\tnoise_trace\tnoise_scale' ] ||
+    why+="header '$(head -1 "$T/mp_curve")'; "
+awk -F'\t' 'NR > 1 && NF != 10 { exit 1 }' "$T/mp_curve" || why+="rows are not 10 columns; "
+# measured at checkpoint 0, every 2nd, and the last; nan between
+[ "$(awk -F'\t' 'NR > 1 && $7 != "nan" { n++ } NR > 1 && $7 == "nan" { m++ } END { print (n > 1 && m > 0) }' "$T/mp_curve")" = 1 ] ||
+    why+="sharpness column is not measured at some checkpoints only; "
+[ "$(tail -1 "$T/mp_curve" | cut -f7)" = "$(metric sharpness "$T/mp")" ] || why+="last sharpness differs from the metric; "
+[ "$(awk -F'\t' 'NR > 1 && ($7 == "nan") != ($9 == "nan") { print "x" }' "$T/mp_curve")" = "" ] ||
+    why+="sharpness and noise_trace measured at different checkpoints; "
+report "probes: --curve has one column per probe curve" "$why"
+sg train "${TINY[@]}" --mli --lazy --curve -
+report "probes without --probe-every: arrays but no probe columns" \
+    "$([ "$RC" -eq 0 ] && grep -q $'^mli_loss\t' "$T/out" && grep -qx $'step\tlr\ttrain_loss\ttrain_acc\ttest_loss\ttest_acc' "$T/out" ||
+        echo "exit $RC or output $(grep -E '^(mli|step)' "$T/out" | head -2 | tr '\n\t' '  ')")"
+sed -n '/^```python$/,/^```$/p' "$ROOT/docs/SAVE.md" | sed '1d;$d' >"$T/save_example.py"
+pyrun "probes in --save" "$T" <<'EOF'
+import importlib.util, sys
+import h5py, numpy as np
+T = sys.argv[1]
+spec = importlib.util.spec_from_file_location("save_example", T + "/save_example.py")
+ex = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ex)
+def check(name, cond, why=""):
+    print(("ok %s" % name) if cond else ("FAIL %s: %s" % (name, why)))
+def fmt(v):
+    return "nan" if np.isnan(v) else "%.9g" % v
+arrays = dict(l.rstrip("\n").split("\t") for l in open(T + "/mp_arrays"))
+rows = [l.rstrip("\n").split("\t") for l in open(T + "/mp_curve")]
+head, rows = rows[0], rows[1:]
+with h5py.File(T + "/probe.h5", "r") as f:
+    check("probes save: format version 3", f.attrs["save_format_version"] == 3, str(f.attrs["save_format_version"]))
+    p = f["probes"]
+    check("probes save: /probes holds the measured arrays", sorted(p) == sorted(arrays), "%s vs %s" % (sorted(p), sorted(arrays)))
+    check("probes save: /probes equal the printed arrays", all(",".join(fmt(x) for x in p[k][()]) == v for k, v in arrays.items()),
+          str({k: p[k][()] for k in p}))
+    check("probes save: /probes descriptions", all(len(p[k].attrs.get("description", "")) > 3 for k in p), "")
+    names = head[6:]
+    check("probes save: /curve has the probe curves of the TSV", all(k in f["curve"] for k in names) and
+          "hess_trace" not in f["curve"] and all(fmt(f["curve/" + k][i]) == r[6 + j]
+                                                   for j, k in enumerate(names) for i, r in enumerate(rows)), str(list(f["curve"])))
+    mli, lazy, m = p["mli_loss"][()], p["lazy_layer"][()], f["metrics"].attrs
+    theta0, theta1, lay = f["params/init"][()], f["params/final"][()], f["params/layout"][()]
+# independent: the path's ends are the initial and final networks, rebuilt in numpy
+l0, _ = ex.recompute(T + "/probe.h5", "train", "init")
+l1, _ = ex.recompute(T + "/probe.h5", "train", "final")
+check("probes save: mli_loss[0] = loss of /params/init, mli_loss[-1] = of /params/final",
+      abs(mli[0] - l0) <= 1e-9 * l0 and abs(mli[-1] - l1) <= 1e-9 * l1, "%r %r vs %r %r" % (mli[0], mli[-1], l0, l1))
+rel = []
+for fan_in, fan_out, w, b, act, res in lay:
+    idx = np.r_[w:w + fan_in * fan_out, b:b + fan_out] if b >= 0 else np.r_[w:w + fan_in * fan_out]
+    rel.append(np.linalg.norm(theta1[idx] - theta0[idx]) / np.linalg.norm(theta0[idx]))
+check("probes save: lazy_layer = |theta_l - theta0_l| / |theta0_l| per layer", np.allclose(lazy, rel, rtol=1e-9), "%s vs %s" % (lazy, rel))
+with h5py.File(T + "/run.h5", "r") as f:
+    check("no probes: empty /probes, no probe curves", len(f["probes"]) == 0 and
+          sorted(f["curve"]) == ["lr", "step", "test_acc", "test_loss", "train_acc", "train_loss"], str(list(f["curve"])))
+EOF
 
 # ---------------------------------------------------------------- docs/SAVE.md example, against the CLI
 # shellcheck disable=SC2016

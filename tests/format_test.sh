@@ -11,8 +11,12 @@
 # the journal decodes by the documented layout, the scientific content does
 # not depend on the number of ranks nor on a resume after a torn journal,
 # a random search has no /grid, analysis/sgdsweep_results.py works, and the
-# Python examples of docs/FORMAT.md run. Ends with "format: P passed, F failed"
-# and exits nonzero if F > 0.
+# Python examples of docs/FORMAT.md run. A second sweep switches probes on for
+# part of a grid: its probe curves and arrays (the tables of *Probes* in
+# docs/FORMAT.md) have the documented shapes, dimensions and scales in h5py
+# and xarray, NaN exactly where a probe is off, finite values where it is on,
+# equal the journal's records and do not depend on the number of ranks. Ends
+# with "format: P passed, F failed" and exits nonzero if F > 0.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -86,6 +90,35 @@ parameters:
 EOF
 sweep 2 random.yaml random.h5
 report "sweep random" "$([ $RC -eq 0 ] || echo "exit $RC")"
+
+# probes on for part of a grid: sharpness_k 0 (off) and 2 with curves every
+# other checkpoint, gradient noise, MLI and lazy on every run; no trace or
+# density (their datasets must be absent)
+cat >"$T/probes.yaml" <<'EOF'
+name: format-probes
+method: grid
+parameters:
+  data: teacher
+  n_train: 64
+  n_test: 64
+  d_in: 6
+  classes: 3
+  width: 8
+  depth: 2
+  steps: 60
+  checkpoints: 6
+  probe_every: 2
+  grad_noise: true
+  mli: true
+  mli_points: 5
+  lazy: true
+  sharpness_k: {values: [0, 2]}
+  lr: {values: [0.05, 0.1]}
+EOF
+sweep 2 probes.yaml probes.h5
+report "sweep probes -np 2" "$([ $RC -eq 0 ] || echo "exit $RC: $(tail -2 "$T/err")")"
+sweep 1 probes.yaml probes1.h5
+report "sweep probes -np 1" "$([ $RC -eq 0 ] || echo "exit $RC: $(tail -2 "$T/err")")"
 
 # ---- the file against the document, from Python -------------------------
 cat >"$T/check.py" <<'PYEOF'
@@ -177,7 +210,7 @@ for k, t in DOC_ROOT:
     got = "string" if h5py.check_string_dtype(a.dtype) else str(a.dtype)
     check(f"root attr {k} type", got == t and a.shape == (), f"{got} {a.shape}, documented {t}")
 check("format", attrs["format"] == "sgdsweep-result", attrs["format"])
-check("format_version", attrs["format_version"] == 1, attrs["format_version"])
+check("format_version", attrs["format_version"] == 2, attrs["format_version"])
 check("method", attrs["method"] == "grid", attrs["method"])
 check("n_runs", attrs["n_runs"] == n and attrs["n_done"] == n and attrs["n_failed"] == 0, str(attrs))
 check("spec verbatim", f["spec"][()] == spec_bytes and f["spec"].shape == (), "/spec differs from the spec file")
@@ -277,33 +310,71 @@ check("coordinates at each run's index = its settings", ok, "")
 check("grid metrics are float64", all(grid[m].dtype == np.float64 for m in METRICS), "")
 
 # ---- the journal, decoded by the documented layout
+M = 1 + len(DOC_METRICS)  # status, then the table's order
+metric_names = ["status"] + [k for k, _ in DOC_METRICS]
+PROBES_DOC = section("### Probes")
+DOC_PCURVES = [k[len("curve_"):] for k, _ in table(PROBES_DOC[:PROBES_DOC.index("**Probe arrays**")])]
+DOC_PARRAYS = table(PROBES_DOC[PROBES_DOC.index("**Probe arrays**"):])  # (name, `dimension`)
+DOC_PARRAYS = [(k, d.strip("` ")) for k, d in DOC_PARRAYS]
+check("doc probe tables", len(DOC_PCURVES) == 5 and len(DOC_PARRAYS) == 9, f"{DOC_PCURVES} {DOC_PARRAYS}")
+
+
+def read_journal(path, h5):
+    """Decode a journal by the documented layout and compare every record
+    with the result file h5; returns (ok, why, runs seen)."""
+    J = open(path, "rb").read()
+    lay = struct.unpack("<q", J[96:104])[0]
+    Q, P = (lay >> 32) & 0xFF, (lay >> 40) & 0xFF
+    if J[:8] != b"SGDJRNL1" or lay >> 48 != 2 or lay & 0xFFFFFFFF != M or Q != len(DOC_PCURVES) or P != len(DOC_PARRAYS):
+        return False, f"header: layout {lay:#x}, M {M}, {len(DOC_PCURVES)} curves, {len(DOC_PARRAYS)} arrays", set()
+    A = (4 * P + 7) // 8 * 8
+    r, st_all, step_all = h5["runs"], h5["runs/status"][:], h5["runs/curve_step"][:]
+    pos, seen = 104, set()
+    while pos < len(J):
+        length, crc = struct.unpack("<II", J[pos:pos + 8])
+        p = J[pos + 8:pos + 8 + length]
+        run, st, C, rank, L = struct.unpack("<qiiii", p[:24])
+        o = 24 + 8 * M + 48 * C + 8 * Q * C
+        lens = struct.unpack(f"<{P}i", p[o:o + 4 * P])
+        V = sum(lens)
+        want_len = 88 + 8 * M + 48 * C + 8 * Q * C + A + 8 * V + L
+        if zlib.crc32(p) != crc or length != want_len or any(p[o + 4 * P:o + A]):
+            return False, f"record at {pos}: crc, padding or length ({length} vs {want_len})", seen
+        met = struct.unpack(f"<{M}d", p[24:24 + 8 * M])
+        for name, v in zip(metric_names, met):
+            want_v = st_all[run] if name == "status" else r[name][run]
+            if name != "wall_time" and not name.startswith("time_") and not same(v, want_v):
+                return False, f"run {run} metric {name}: journal {v}, file {want_v}", seen
+        steps_j = struct.unpack(f"<{C}q", p[24 + 8 * M:24 + 8 * M + 8 * C])
+        if not same(steps_j, step_all[run][:C]) or (C < len(step_all[run]) and step_all[run][C] != -1):
+            return False, f"run {run} steps", seen
+        for q, name in enumerate(DOC_PCURVES):
+            c0 = 24 + 8 * M + 48 * C + 8 * q * C
+            vals = struct.unpack(f"<{C}d", p[c0:c0 + 8 * C])
+            ds = r.get("curve_" + name)
+            if (ds is None and not np.isnan(vals).all()) or (ds is not None and not same(vals, ds[run][:C])):
+                return False, f"run {run} probe curve {name}", seen
+        a = o + A
+        for (name, _), n_a in zip(DOC_PARRAYS, lens):
+            vals = struct.unpack(f"<{n_a}d", p[a:a + 8 * n_a])
+            a += 8 * n_a
+            ds = r.get(name)
+            if (ds is None and n_a) or (ds is not None and not (same(vals, ds[run][:n_a]) and np.isnan(ds[run][n_a:]).all())):
+                return False, f"run {run} probe array {name} ({n_a} values)", seen
+        host = p[a:a + 64].rstrip(b"\0").decode()
+        if host != r["host"].asstr()[run] or rank != r["rank"][run]:
+            return False, f"run {run} host/rank", seen
+        seen.add(run)
+        pos += 8 + length
+    return True, "", seen
+
+
 J = open(T + "/np2.journal", "rb").read()
 check("journal header", J[:8] == b"SGDJRNL1" and J[8:72].decode() == attrs["spec_sha256"]
       and struct.unpack("<q", J[72:80])[0] == n and struct.unpack("<q", J[88:96])[0] == 0
-      and struct.unpack("<q", J[96:104])[0] == (1 << 32) | (1 + len(DOC_METRICS)), repr(J[:16]))
-M = 1 + len(DOC_METRICS)  # status, then the table's order
-pos, seen, ok, why = 104, set(), True, ""
-metric_names = ["status"] + [k for k, _ in DOC_METRICS]
-while pos < len(J):
-    length, crc = struct.unpack("<II", J[pos:pos + 8])
-    p = J[pos + 8:pos + 8 + length]
-    run, st, C, rank, L = struct.unpack("<qiiii", p[:24])
-    if zlib.crc32(p) != crc or length != 88 + 8 * M + 48 * C + L:
-        ok, why = False, f"record at {pos}: crc or length ({length} vs {88 + 8 * M + 48 * C + L})"
-        break
-    met = struct.unpack(f"<{M}d", p[24:24 + 8 * M])
-    for name, v in zip(metric_names, met):
-        want_v = status[run] if name == "status" else runs[name][run]
-        if name != "wall_time" and not same(v, want_v):
-            ok, why = False, f"run {run} metric {name}: journal {v}, file {want_v}"
-    steps_j = struct.unpack(f"<{C}q", p[24 + 8 * M:24 + 8 * M + 8 * C])
-    if not same(steps_j, step[run][:C]) or (C < K and step[run][C] != -1):
-        ok, why = False, f"run {run} steps"
-    host = p[24 + 8 * M + 48 * C:88 + 8 * M + 48 * C].rstrip(b"\0").decode()
-    if host != runs["host"].asstr()[run] or rank != runs["rank"][run]:
-        ok, why = False, f"run {run} host/rank"
-    seen.add(run)
-    pos += 8 + length
+      and struct.unpack("<q", J[96:104])[0] == (2 << 48) | (len(DOC_PARRAYS) << 40) | (len(DOC_PCURVES) << 32) | M,
+      repr(J[:16]))
+ok, why, seen = read_journal(T + "/np2.journal", f)
 check("journal records by the documented layout", ok and seen == set(range(n)), why or f"runs {sorted(seen)}")
 
 # ---- scientific content: independent of ranks, resume, torn journal
@@ -312,9 +383,10 @@ PROV = {"wall_time", "host", "rank"}
 
 def content(path):
     with h5py.File(path, "r") as h:
-        out = {f"runs/{k}": h["runs"][k][()] for k in h["runs"] if k not in PROV}
+        out = {f"runs/{k}": h["runs"][k][()] for k in h["runs"] if k not in PROV and not k.startswith("time_")}
         if "grid" in h:
-            out.update({f"grid/{k}": h["grid"][k][()] for k in h["grid"] if k != "wall_time"})
+            out.update({f"grid/{k}": h["grid"][k][()] for k in h["grid"]
+                        if k != "wall_time" and not k.startswith("time_")})
         out["spec"] = h["spec"][()]
         for a in ("format", "format_version", "method", "spec_sha256", "n_runs", "n_done", "n_diverged", "n_failed"):
             out[a] = h.attrs[a]
@@ -356,7 +428,7 @@ check("open_runs", same(r2["test_acc"], xr_runs["test_acc"]) and dict(r2.sizes) 
 g2 = sr.open_grid(F)
 check("open_grid", dict(g2.sizes) == dict(grid.sizes) and same(g2["test_loss"], grid["test_loss"]), "")
 pv = sr.provenance(F)
-check("provenance", pv["spec"] == spec_bytes.decode() and pv["format_version"] == 1 and pv["hosts"] == attrs["hosts"],
+check("provenance", pv["spec"] == spec_bytes.decode() and pv["format_version"] == 2 and pv["hosts"] == attrs["hosts"],
       str(pv)[:200])
 s = sr.summary(F)
 check("summary", "16 done" in s and "0 failed" in s and all(d in s for d in DIMS) and "zip of batch, temperature" in s,
@@ -366,6 +438,107 @@ try:
     check("not a result file", False, "no error")
 except Exception as e:
     check("not a result file", True)
+
+# ---- probes: a sweep with probes on for part of its grid
+PF = T + "/probes.h5"
+pf = h5py.File(PF, "r")
+pr = pf["runs"]
+pn, PK, SK, LRS = 4, 6, [0, 2], [0.05, 0.1]
+sk = pr["sharpness_k"][:]
+check("probes: runs, format", pf.attrs["format_version"] == 2 and pf.attrs["n_done"] == pn and same(sk, [0, 0, 2, 2]),
+      f"{dict(pf.attrs)}")
+# what the spec switches on: by the "present when" column of the doc tables
+ON_CURVES = {"sharpness", "lambda_min", "noise_trace", "noise_scale"}
+ARR_LEN = {"eig": 2, "eig_resid": 2, "mli_alpha": 5, "mli_loss": 5, "mli_acc": 5, "lazy_layer": 3}
+DIM_LEN = {"eig_index": 2, "alpha": 5, "layer": 3}
+check("probes: doc tables name what the spec has", ON_CURVES <= set(DOC_PCURVES) and set(ARR_LEN) <= dict(DOC_PARRAYS).keys()
+      and {dict(DOC_PARRAYS)[a] for a in ARR_LEN} == set(DIM_LEN), f"{DOC_PCURVES} {DOC_PARRAYS}")
+names = set(pr)
+want = set(FIXED) | set(METRICS) | set(SETTINGS) | {"curve_" + c for c in ON_CURVES} | set(ARR_LEN) | set(DIM_LEN)
+check("probes /runs: exactly the documented datasets, only the probes some run has", names == want,
+      f"undocumented {sorted(names - want)}, missing {sorted(want - names)}")
+for d, L in DIM_LEN.items():
+    ds = pr[d]
+    vals = np.linspace(0, 1, L) if d == "alpha" else np.arange(L)
+    check(f"probes /runs/{d} scale", h5py.h5ds.is_scale(ds.id) and ds.shape == (L,) and
+          kind(ds) == ("float64" if d == "alpha" else "int64") and same(ds[:], vals), f"{ds.shape} {kind(ds)} {ds[:]}")
+for c in ON_CURVES:
+    ds = pr["curve_" + c]
+    check(f"probes /runs/curve_{c}", ds.shape == (pn, PK) and kind(ds) == "float64" and ds.chunks == (1, PK)
+          and ds.compression == "gzip" and ds.dims[0][0].name == "/runs/run" and ds.dims[1][0].name == "/runs/checkpoint"
+          and len(ds.attrs.get("description", "")) > 3, f"{ds.shape} {ds.chunks}")
+for a, L in ARR_LEN.items():
+    ds = pr[a]
+    dim = dict(DOC_PARRAYS)[a]
+    check(f"probes /runs/{a}", ds.shape == (pn, L) and kind(ds) == "float64" and ds.chunks == (1, L)
+          and ds.dims[0][0].name == "/runs/run" and ds.dims[1][0].name == f"/runs/{dim}"
+          and len(ds.attrs.get("description", "")) > 3, f"{ds.shape} {ds.chunks} {[x.name for x in ds.dims[1].values()]}")
+# NaN exactly where a probe is off, finite where it is on
+pstep = pr["curve_step"][:]
+flags = pr["probe_flags"][:]
+for c in ON_CURVES:
+    v = pr["curve_" + c][:]
+    on = sk > 0 if c in ("sharpness", "lambda_min") else np.ones(pn, bool)
+    last = [int(np.flatnonzero(s >= 0)[-1]) for s in pstep]
+    ok = all(np.isnan(v[i]).all() for i in range(pn) if not on[i])
+    ok &= all(np.isnan(v[i][pstep[i] < 0]).all() for i in range(pn))
+    # on: measured at the first and the last checkpoint (the last is the final metric), NaN-free unless flagged
+    ok &= all(np.isfinite(v[i][[0, last[i]]]).all() and same(v[i][last[i]], pr[c][i]) for i in range(pn)
+              if on[i] and not flags[i] & 7)
+    check(f"probes: curve_{c} NaN where off, finite where on, last point = the metric", ok, f"{v} {pr[c][:]}")
+    mid = [v[i][1:last[i]] for i in range(pn) if on[i]]
+    check(f"probes: curve_{c} measured at some checkpoints only (probe_every 2)",
+          all(np.isnan(m).any() and np.isfinite(m).any() for m in mid), str(mid))
+for a, L in ARR_LEN.items():
+    v = pr[a][:]
+    on = sk > 0 if a.startswith("eig") else np.ones(pn, bool)
+    ok = all(np.isnan(v[i]).all() for i in range(pn) if not on[i])
+    ok &= all(np.isfinite(v[i]).all() for i in range(pn) if on[i] and not flags[i] & 7)
+    check(f"probes: {a} NaN where off, finite where on", ok, str(v))
+for m in ("sharpness", "lambda_min", "eig_iters_used"):
+    v = pr[m][:]
+    off = v[sk == 0]
+    check(f"probes: metric {m} off / on", (off == -1).all() if m == "eig_iters_used" else np.isnan(off).all(), str(v))
+eig = pr["eig"][:]
+check("probes: eig descending, eig[0] = sharpness", all(eig[i][0] >= eig[i][1] and eig[i][0] == pr["sharpness"][i]
+                                                          for i in range(pn) if sk[i] > 0 and not flags[i] & 7), str(eig))
+check("probes: mli_alpha = the alpha scale", all(same(pr["mli_alpha"][i], pr["alpha"][:]) for i in range(pn)), "")
+# xarray: labelled variables in /runs and /grid
+xr_pr = xr.open_dataset(PF, engine="h5netcdf", group="runs")
+check("probes xarray /runs dims", dict(xr_pr.sizes) == dict(run=pn, checkpoint=PK, **DIM_LEN), str(dict(xr_pr.sizes)))
+check("probes xarray /runs variables", all(xr_pr[a].dims == ("run", dict(DOC_PARRAYS)[a]) for a in ARR_LEN)
+      and all(xr_pr["curve_" + c].dims == ("run", "checkpoint") for c in ON_CURVES)
+      and all(d in xr_pr.coords for d in DIM_LEN), str({a: xr_pr[a].dims for a in ARR_LEN}))
+# by alpha: the path starts at theta0 (the first checkpoint's train loss) and
+# ends at the final theta (the final train loss); float32 training: rtol 1e-4
+l0, l1 = xr_pr.mli_loss.sel(alpha=0.0).values, xr_pr.mli_loss.sel(alpha=1.0).values
+check("probes xarray: mli_loss by alpha, from the first to the final train loss",
+      np.allclose(l0, xr_pr.curve_train_loss.isel(checkpoint=0).values, rtol=1e-4)
+      and np.allclose(l1, xr_pr.train_loss.values, rtol=1e-4), f"{l0} {l1}")
+pg = xr.open_dataset(PF, engine="h5netcdf", group="grid")
+check("probes xarray /grid dims", dict(pg.sizes) == dict(sharpness_k=2, lr=2, checkpoint=PK, **DIM_LEN), str(dict(pg.sizes)))
+ok, why = True, ""
+for k in sorted({"curve_" + c for c in ON_CURVES} | set(ARR_LEN)):
+    last_dim = "checkpoint" if k.startswith("curve_") else dict(DOC_PARRAYS)[k]
+    if pg[k].dims != ("sharpness_k", "lr", last_dim):
+        ok, why = False, f"{k} dims {pg[k].dims}"
+    elif not same(pg[k].values.reshape(pn, -1), xr_pr[k].values):
+        ok, why = False, f"{k}: /grid is not /runs reshaped"
+    elif len(pf["grid"][k].attrs.get("description", "")) < 4 or pf["grid"][k].chunks != (1, 1, pg.sizes[last_dim]):
+        ok, why = False, f"{k}: description or chunks {pf['grid'][k].chunks}"
+check("probes /grid: probe variables over the grid axes and their own, = /runs reshaped", ok, why)
+check("probes /grid: no variable for a probe no run has", not any(k in pg for k in ("curve_hess_trace", "density", "slq_node", "bin", "slq")),
+      str(sorted(pg.data_vars)))
+check("probes: sgdsweep_results.open_grid", dict(sr.open_grid(PF).sizes) == dict(pg.sizes), "")
+# the journal carries them, and the number of ranks changes nothing
+ok, why, seen = read_journal(PF + ".journal", pf)
+check("probes: journal records by the documented layout, arrays included", ok and seen == set(range(pn)), why or str(seen))
+c1, c2 = content(T + "/probes1.h5"), content(PF)
+diff = [k for k in c2 if k not in c1 or not same(c1[k], c2[k])] + [k for k in c1 if k not in c2]
+check("probes: scientific content of -np 1 = -np 2", not diff, f"differs in {diff[:6]}")
+# a sweep without probes has none of these datasets
+check("no probes: no probe datasets in the example", not any(k in f["runs"] or k in f["grid"] for k in
+      ["curve_" + c for c in DOC_PCURVES] + [a for a, _ in DOC_PARRAYS] + list(DIM_LEN) + ["bin", "slq"]), "")
 
 print(f"PY {n_pass} {n_fail}")
 PYEOF

@@ -5,7 +5,11 @@
  * on-disk bytes are checked against the documented layout (header offsets,
  * length + CRC-32 framing, CRC-32 against its published check value); resume
  * restores the table, cuts a torn or corrupt tail back to the last good
- * record and keeps appending; the spec check refuses a foreign journal. */
+ * record and keeps appending; the spec check refuses a foreign journal, and
+ * the layout check one written by a build with other records (the layout-1
+ * journals of builds without probes). Records carry the probe curves and
+ * arrays: they round-trip, land in the table's rows (NaN padding, dropped
+ * where the table has no room), and a bad array length is rejected. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
@@ -18,7 +22,9 @@
 #include "journal.h"
 #include "testutil.h"
 
-enum { N_RUNS = 10, K = 5, HEADER = 104 };
+enum { N_RUNS = 10, K = 5, HEADER = 104, AMAX = 6 };
+/* the probe arrays' length field: int32 [N_PARR], padded to 8 bytes */
+enum { PLEN = (N_PARR * 4 + 7) / 8 * 8 };
 static const char SHA[65] = "3f1c0ad2b9e8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170abcd";
 static const char SHA2[65] = "0000000000000000000000000000000000000000000000000000000000000000";
 static const double CREATED = 1700000000.375;
@@ -28,27 +34,56 @@ static const double CREATED = 1700000000.375;
 /* a record with its own storage */
 typedef struct {
     run_record r;
-    double metric[64];
+    double metric[128];
     int64_t step[K];
     double curve[5][K];
+    double pcurve[N_PCURVE][K];
+    double parr[N_PARR][AMAX];
 } rec_buf;
+
+/* the probe arrays of a record of run `run`: eig has run % 4 values (0: off),
+ * mli_loss AMAX, slq_node 2 (a table below has no room for it); none for a
+ * failed run */
+static int arr_len(long run, int status, int a)
+{
+    if (status == ST_FAILED)
+        return 0;
+    return a == PA_EIG ? (int)(run % 4) : a == PA_MLI_LOSS ? AMAX : a == PA_SLQ_NODE ? 2 : 0;
+}
+static double arr_value(long run, int a, int j) { return 2.385 * (a + 1) - 0.5 * j + run / 11.0; }
+/* probe curve c of run `run` at checkpoint k: sharpness and hess_trace
+ * measured at every other checkpoint, the rest NaN */
+static double pcurve_value(long run, int c, int k)
+{
+    return (c == PC_SHARPNESS || c == PC_HESS_TRACE) && k % 2 == 0 ? 2.385 * (c + 2) + k - run / 5.0 : NAN;
+}
 
 /* run i: status, n_ckpt checkpoints, message; values like 2.385 */
 static void rec_make(rec_buf *b, long run, int status, int n_ckpt, const char *msg)
 {
-    ck_assert_int_le(met_nfields, 64);
+    ck_assert_int_le(met_nfields, 128);
     memset(b, 0, sizeof *b);
     run_record *r = &b->r;
     r->run = run, r->status = status, r->n_ckpt = n_ckpt, r->rank = (int)(run % 4);
     r->metric = b->metric, r->step = b->step;
     for (int c = 0; c < 5; c++)
         r->curve[c] = b->curve[c];
+    for (int c = 0; c < N_PCURVE; c++)
+        r->pcurve[c] = b->pcurve[c];
     for (int m = 0; m < met_nfields; m++)
         b->metric[m] = status == ST_FAILED ? NAN : 2.385 * (m + 1) + run / 7.0;
     for (int k = 0; k < n_ckpt; k++) {
         b->step[k] = 17 * k + run;
         for (int c = 0; c < 5; c++)
             b->curve[c][k] = c == 2 && k == 1 ? NAN : -2.385 * (c + 1) + k + run / 3.0;
+        for (int c = 0; c < N_PCURVE; c++)
+            b->pcurve[c][k] = pcurve_value(run, c, k);
+    }
+    for (int a = 0; a < N_PARR; a++) {
+        r->parr_len[a] = arr_len(run, status, a);
+        r->parr[a] = r->parr_len[a] ? b->parr[a] : NULL;
+        for (int j = 0; j < r->parr_len[a]; j++)
+            b->parr[a][j] = j == 1 && a == PA_MLI_LOSS ? NAN : arr_value(run, a, j);
     }
     snprintf(r->host, sizeof r->host, "node-%03ld.cluster", run);
     snprintf(r->msg, sizeof r->msg, "%s", msg);
@@ -70,14 +105,34 @@ static void rec_check(const run_record *got, const run_record *want)
         ck_assert_int_eq(got->step[k], want->step[k]);
         for (int c = 0; c < 5; c++)
             ck_assert(same(got->curve[c][k], want->curve[c][k]));
+        for (int c = 0; c < N_PCURVE; c++)
+            ck_assert_msg(same(got->pcurve[c][k], want->pcurve[c][k]), "probe curve %d point %d", c, k);
+    }
+    for (int a = 0; a < N_PARR; a++) {
+        ck_assert_int_eq(got->parr_len[a], want->parr_len[a]);
+        for (int j = 0; j < want->parr_len[a]; j++)
+            ck_assert_msg(same(got->parr[a][j], want->parr[a][j]), "probe array %d value %d", a, j);
     }
 }
 
-/* size of a packed record, from the layout in sweep.h */
-static size_t layout_size(int n_ckpt, size_t msg_len)
+/* values in the probe arrays of a record */
+static size_t arr_values(long run, int status)
 {
-    return 8 + 4 * 4 + (size_t)met_nfields * 8 + (size_t)n_ckpt * 8 * 6 + 64 + msg_len;
+    size_t n = 0;
+    for (int a = 0; a < N_PARR; a++)
+        n += (size_t)arr_len(run, status, a);
+    return n;
 }
+
+/* size of a packed record, from the layout in sweep.h: header, metrics, step
+ * and 5 + N_PCURVE curves, array lengths, array values, host, message */
+static size_t layout_size(int n_ckpt, size_t msg_len, size_t n_values)
+{
+    return 8 + 4 * 4 + (size_t)met_nfields * 8 + (size_t)n_ckpt * 8 * (6 + N_PCURVE) + PLEN + 8 * n_values + 64 +
+           msg_len;
+}
+/* offset of the array lengths in a packed record */
+static size_t lens_offset(int n_ckpt) { return 8 + 4 * 4 + (size_t)met_nfields * 8 + (size_t)n_ckpt * 8 * (6 + N_PCURVE); }
 
 START_TEST(test_crc32)
 {
@@ -98,7 +153,7 @@ START_TEST(test_record_round_trip)
         rec_buf a;
         rec_make(&a, 7 + i, cases[i].status, cases[i].n_ckpt, cases[i].msg);
         size_t n = sweep_record_size(&a.r);
-        ck_assert_uint_eq(n, layout_size(cases[i].n_ckpt, strlen(cases[i].msg)));
+        ck_assert_uint_eq(n, layout_size(cases[i].n_ckpt, strlen(cases[i].msg), arr_values(7 + i, cases[i].status)));
         double *buf = malloc(n + 8); /* 8-byte aligned, as unpack needs */
         ck_assert_ptr_nonnull(buf);
         sweep_record_pack(&a.r, buf);
@@ -112,6 +167,10 @@ START_TEST(test_record_round_trip)
         ck_assert_int_eq(h[1], cases[i].n_ckpt);
         ck_assert_int_eq(h[2], (7 + i) % 4);
         ck_assert_int_eq(h[3], (int32_t)strlen(cases[i].msg));
+        int32_t lens[N_PARR];
+        memcpy(lens, (char *)buf + lens_offset(cases[i].n_ckpt), sizeof lens);
+        for (int q = 0; q < N_PARR; q++)
+            ck_assert_int_eq(lens[q], arr_len(7 + i, cases[i].status, q));
         ck_assert_str_eq((char *)buf + n - strlen(cases[i].msg) - 64, a.r.host);
         run_record b;
         memset(&b, 0, sizeof b);
@@ -155,6 +214,54 @@ START_TEST(test_record_rejects)
         }
         ck_assert_msg(sweep_record_unpack(buf, n, &b) == -1, "case %zu accepted", i);
     }
+    /* array lengths that do not fit the record: negative, one more or one
+     * fewer value than the record holds, past any sane bound, or a nonzero
+     * padding word; never read out of bounds (ASan runs this too) */
+    const size_t lo = lens_offset(2);
+    static const struct {
+        int which;  /* index into the int32 length words (N_PARR: the padding) */
+        int32_t val;
+    } badlen[] = {{PA_EIG, -1}, {PA_EIG, 4}, {PA_EIG, 2}, {PA_MLI_LOSS, 1 << 30}, {PA_DENSITY, 1},
+                  {PA_LAZY_LAYER, INT32_MAX}, {N_PARR, 1}};
+    for (size_t i = 0; i < sizeof badlen / sizeof badlen[0]; i++) {
+        if (badlen[i].which >= PLEN / 4)
+            continue; /* no padding word when N_PARR is even */
+        sweep_record_pack(&a.r, buf);
+        memcpy((char *)buf + lo + 4 * (size_t)badlen[i].which, &badlen[i].val, 4);
+        ck_assert_msg(sweep_record_unpack(buf, n, &b) == -1, "array length case %zu accepted", i);
+    }
+    /* the record cut inside its arrays, or one value longer */
+    sweep_record_pack(&a.r, buf);
+    const size_t vals = lo + PLEN;
+    ck_assert_int_eq(sweep_record_unpack(buf, vals + 8, &b), -1);
+    ck_assert_int_eq(sweep_record_unpack(buf, n - 8, &b), -1);
+    ck_assert_int_eq(sweep_record_unpack(buf, n, &b), 0);
+    free(buf);
+}
+END_TEST
+
+/* pcurve pointers left NULL (a record built by hand) pack as NaN curves;
+ * a record without arrays unpacks with NULL arrays */
+START_TEST(test_record_null_probes)
+{
+    rec_buf a;
+    rec_make(&a, 8, ST_DONE, 3, "");
+    for (int c = 0; c < N_PCURVE; c++)
+        a.r.pcurve[c] = NULL;
+    for (int q = 0; q < N_PARR; q++)
+        a.r.parr_len[q] = 0, a.r.parr[q] = NULL;
+    size_t n = sweep_record_size(&a.r);
+    ck_assert_uint_eq(n, layout_size(3, 0, 0));
+    double *buf = malloc(n);
+    ck_assert_ptr_nonnull(buf);
+    sweep_record_pack(&a.r, buf);
+    run_record b;
+    ck_assert_int_eq(sweep_record_unpack(buf, n, &b), 0);
+    for (int c = 0; c < N_PCURVE; c++)
+        for (int k = 0; k < 3; k++)
+            ck_assert(isnan(b.pcurve[c][k]));
+    for (int q = 0; q < N_PARR; q++)
+        ck_assert(b.parr_len[q] == 0 && b.parr[q] == NULL);
     free(buf);
 }
 END_TEST
@@ -220,11 +327,28 @@ static void write_journal(const char *path, int n, off_t *ends)
     journal_close(j);
 }
 
+/* the table the journal tests resume into: room for two probe curves
+ * (lambda_min all NaN in the records; hess_trace, which the records carry,
+ * has none and is dropped), eig as long as the longest record's, mli_loss
+ * shorter than the records' (cut), density which no record has (NaN), and
+ * no slq_node (dropped) */
+static const sweep_shape *table_shape(void)
+{
+    static sweep_shape sh;
+    sweep_shape_init(&sh);
+    sh.K = K;
+    sh.pcurve_on[PC_SHARPNESS] = sh.pcurve_on[PC_LAMBDA_MIN] = 1;
+    sh.parr_max[PA_EIG] = 3;
+    sh.parr_max[PA_MLI_LOSS] = AMAX - 2;
+    sh.parr_max[PA_DENSITY] = 5;
+    return &sh;
+}
+
 /* resume into a fresh table; returns the records read */
 static long resume(const char *path, sweep_table *t, double *created, long *resumes)
 {
     sgd_err e = {0};
-    ck_assert_int_eq(sweep_table_init(t, N_RUNS, K, &e), 0);
+    ck_assert_int_eq(sweep_table_init(t, N_RUNS, table_shape(), &e), 0);
     journal *j = NULL;
     long n = -1;
     ck_assert_msg(journal_resume(path, SHA, N_RUNS, t, &n, created, resumes, &j, &e) == 0, "journal_resume: %s",
@@ -248,6 +372,10 @@ static void check_table(const sweep_table *t, int n)
             ck_assert_int_eq(t->rank[i], -1);
             ck_assert(isnan(t->metric[i * met_nfields + 4]));
             ck_assert_int_eq(t->step[i * K], -1);
+            ck_assert(isnan(t->pcurve[PC_SHARPNESS][i * K]));
+            for (int a = 0; a < N_PARR; a++)
+                for (int j = 0; j < t->parr_max[a]; j++)
+                    ck_assert(isnan(t->parr[a][i * t->parr_max[a] + j]));
             continue;
         }
         rec_buf b;
@@ -262,6 +390,26 @@ static void check_table(const sweep_table *t, int n)
             ck_assert_int_eq(t->step[i * K + k], k < b.r.n_ckpt ? b.step[k] : -1);
             for (int c = 0; c < 5; c++)
                 ck_assert(k < b.r.n_ckpt ? same(t->curve[c][i * K + k], b.curve[c][k]) : isnan(t->curve[c][i * K + k]));
+            for (int c = 0; c < N_PCURVE; c++) {
+                if (!table_shape()->pcurve_on[c]) {
+                    ck_assert_ptr_null(t->pcurve[c]);
+                    continue;
+                }
+                double want = k < b.r.n_ckpt ? pcurve_value(i, c, k) : NAN;
+                ck_assert_msg(same(t->pcurve[c][i * K + k], want), "run %ld probe curve %d point %d", i, c, k);
+            }
+        }
+        for (int a = 0; a < N_PARR; a++) {
+            const int m = table_shape()->parr_max[a];
+            ck_assert_int_eq(t->parr_max[a], m);
+            if (!m) {
+                ck_assert_ptr_null(t->parr[a]);
+                continue;
+            }
+            for (int j = 0; j < m; j++) {
+                double want = j < b.r.parr_len[a] ? b.parr[a][j] : NAN;
+                ck_assert_msg(same(t->parr[a][i * m + j], want), "run %ld array %d value %d", i, a, j);
+            }
         }
         done += RECS[r].status == ST_DONE || RECS[r].status == ST_DIVERGED;
         div += RECS[r].status == ST_DIVERGED;
@@ -285,18 +433,23 @@ START_TEST(test_layout_on_disk)
     ck_assert_int_eq(pread(fd, h, HEADER, 0), HEADER);
     ck_assert(!memcmp(h, "SGDJRNL1", 8));
     ck_assert(!memcmp(h + 8, SHA, 64));
-    int64_t n, res;
+    int64_t n, res, lay;
     double created;
-    memcpy(&n, h + 72, 8), memcpy(&created, h + 80, 8), memcpy(&res, h + 88, 8);
+    memcpy(&n, h + 72, 8), memcpy(&created, h + 80, 8), memcpy(&res, h + 88, 8), memcpy(&lay, h + 96, 8);
     ck_assert_int_eq(n, N_RUNS);
     ck_assert(created == CREATED);
     ck_assert_int_eq(res, 0);
+    /* record layout 2, then the counts of probe arrays, probe curves, metrics */
+    ck_assert_int_eq(lay >> 48, 2);
+    ck_assert_int_eq((lay >> 40) & 0xff, N_PARR);
+    ck_assert_int_eq((lay >> 32) & 0xff, N_PCURVE);
+    ck_assert_int_eq(lay & 0xffffffff, met_nfields);
     /* each record: uint32 length, uint32 CRC-32 of the payload, payload */
     off_t pos = HEADER;
     for (int i = 0; i < 2; i++) {
         uint32_t lc[2];
         ck_assert_int_eq(pread(fd, lc, 8, pos), 8);
-        size_t want = layout_size(RECS[i].n_ckpt, strlen(RECS[i].msg));
+        size_t want = layout_size(RECS[i].n_ckpt, strlen(RECS[i].msg), arr_values(RECS[i].run, RECS[i].status));
         ck_assert_uint_eq(lc[0], want);
         char *payload = malloc(want);
         double *packed = malloc(want + 8);
@@ -348,7 +501,7 @@ START_TEST(test_resume_then_append)
     write_journal(p.path, 3, NULL);
     sgd_err e = {0};
     sweep_table t;
-    ck_assert_int_eq(sweep_table_init(&t, N_RUNS, K, &e), 0);
+    ck_assert_int_eq(sweep_table_init(&t, N_RUNS, table_shape(), &e), 0);
     journal *j = NULL;
     long n, resumes;
     double created;
@@ -398,7 +551,7 @@ START_TEST(test_torn_tail)
         sgd_err e = {0};
         journal *j = NULL;
         long n;
-        ck_assert_int_eq(sweep_table_init(&t, N_RUNS, K, &e), 0);
+        ck_assert_int_eq(sweep_table_init(&t, N_RUNS, table_shape(), &e), 0);
         ck_assert_int_eq(journal_resume(p.path, SHA, N_RUNS, &t, &n, &created, &resumes, &j, &e), 0);
         rec_buf b;
         rec_make(&b, RECS[N_RECS - 1].run, RECS[N_RECS - 1].status, RECS[N_RECS - 1].n_ckpt, RECS[N_RECS - 1].msg);
@@ -515,7 +668,7 @@ START_TEST(test_run_out_of_range)
     journal *j = NULL;
     sgd_err e = {0};
     sweep_table t;
-    ck_assert_int_eq(sweep_table_init(&t, N_RUNS, K, &e), 0);
+    ck_assert_int_eq(sweep_table_init(&t, N_RUNS, table_shape(), &e), 0);
     long n, resumes;
     double created;
     ck_assert_int_eq(journal_resume(p.path, SHA, N_RUNS, &t, &n, &created, &resumes, &j, &e), 0);
@@ -532,6 +685,112 @@ START_TEST(test_run_out_of_range)
 }
 END_TEST
 
+static void put_layout(const char *path, int64_t lay)
+{
+    int fd = open(path, O_RDWR);
+    ck_assert(fd >= 0);
+    ck_assert_int_eq(pwrite(fd, &lay, 8, 96), 8);
+    close(fd);
+}
+
+/* a journal of a build with other records is refused with one clear
+ * message, and left as it was (not cut, resume count unchanged): the layout-1
+ * journals of builds before the probes, and a layout-2 one with another
+ * count of probe arrays, curves or metrics */
+START_TEST(test_other_layout)
+{
+    const int64_t v1 = ((int64_t)1 << 32) | met_nfields;
+    const int64_t mine = ((int64_t)2 << 48) | ((int64_t)N_PARR << 40) | ((int64_t)N_PCURVE << 32) | met_nfields;
+    const struct {
+        int64_t lay;
+        const char *says;
+    } cases[] = {
+        {v1, "record layout 1:"},
+        {((int64_t)1 << 32) | (met_nfields - 31), "record layout 1:"}, /* and another metric count */
+        {mine + ((int64_t)1 << 40), "probe arrays"},
+        {mine - ((int64_t)1 << 32), "probe curves"},
+        {mine + 1, "metrics"},
+        {((int64_t)3 << 48) | (mine & (((int64_t)1 << 48) - 1)), "record layout 3:"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        paths p;
+        paths_make(&p);
+        off_t ends[N_RECS + 1];
+        write_journal(p.path, 2, ends);
+        put_layout(p.path, cases[c].lay);
+        sgd_err e = {0};
+        sweep_table t;
+        ck_assert_int_eq(sweep_table_init(&t, N_RUNS, table_shape(), &e), 0);
+        journal *j = (journal *)&t;
+        long n = -1, resumes = -1;
+        double created;
+        ck_assert_int_eq(journal_resume(p.path, SHA, N_RUNS, &t, &n, &created, &resumes, &j, &e), SGD_EIO);
+        ck_assert_ptr_null(j);
+        ck_assert_int_eq(n, 0);
+        ck_assert_int_eq(t.n_done + t.n_failed, 0);
+        ck_assert_msg(strstr(e.msg, p.path) && strstr(e.msg, "another record layout") && strstr(e.msg, cases[c].says) &&
+                          strstr(e.msg, "this build record layout 2:") && strstr(e.msg, "--force") && !strchr(e.msg, '\n'),
+                      "case %zu: %s", c, e.msg);
+        ck_assert_int_eq(file_size(p.path), ends[2]);
+        int fd = open(p.path, O_RDONLY);
+        int64_t res = -1;
+        ck_assert_int_eq(pread(fd, &res, 8, 88), 8);
+        close(fd);
+        ck_assert_int_eq(res, 0);
+        sweep_table_destroy(&t);
+        /* this build's layout again: it resumes */
+        put_layout(p.path, mine);
+        ck_assert_int_eq(resume(p.path, &t, &created, &resumes), 2);
+        check_table(&t, 2);
+        sweep_table_destroy(&t);
+        paths_remove(&p);
+    }
+}
+END_TEST
+
+/* the last record torn inside its probe arrays, or its array lengths
+ * damaged under a valid CRC: torn, cut back to the record before */
+START_TEST(test_torn_arrays)
+{
+    const int last = N_RECS - 1;
+    ck_assert_int_gt(arr_len(RECS[last].run, RECS[last].status, PA_EIG), 0);
+    for (int how = 0; how < 3; how++) {
+        paths p;
+        paths_make(&p);
+        off_t ends[N_RECS + 1];
+        write_journal(p.path, N_RECS, ends);
+        const off_t lens = ends[last] + 8 + (off_t)lens_offset(RECS[last].n_ckpt);
+        if (how < 2) { /* cut in the lengths, or after the first values */
+            ck_assert_int_eq(truncate(p.path, how == 0 ? lens + 4 : lens + PLEN + 3 * 8), 0);
+        } else {       /* eig one longer, CRC recomputed: the frame is whole, the record is not */
+            int fd = open(p.path, O_RDWR);
+            ck_assert(fd >= 0);
+            uint32_t lc[2];
+            ck_assert_int_eq(pread(fd, lc, 8, ends[last]), 8);
+            char *pl = malloc(lc[0]);
+            ck_assert_int_eq(pread(fd, pl, lc[0], ends[last] + 8), (ssize_t)lc[0]);
+            int32_t l;
+            memcpy(&l, pl + lens_offset(RECS[last].n_ckpt) + 4 * PA_EIG, 4);
+            l++;
+            memcpy(pl + lens_offset(RECS[last].n_ckpt) + 4 * PA_EIG, &l, 4);
+            lc[1] = journal_crc32(pl, lc[0]);
+            ck_assert_int_eq(pwrite(fd, lc, 8, ends[last]), 8);
+            ck_assert_int_eq(pwrite(fd, pl, lc[0], ends[last] + 8), (ssize_t)lc[0]);
+            free(pl);
+            close(fd);
+        }
+        sweep_table t;
+        double created;
+        long resumes;
+        ck_assert_int_eq(resume(p.path, &t, &created, &resumes), N_RECS - 1);
+        check_table(&t, N_RECS - 1);
+        ck_assert_int_eq(file_size(p.path), ends[last]);
+        sweep_table_destroy(&t);
+        paths_remove(&p);
+    }
+}
+END_TEST
+
 START_TEST(test_wrong_spec)
 {
     paths p;
@@ -540,7 +799,7 @@ START_TEST(test_wrong_spec)
     write_journal(p.path, 3, ends);
     sgd_err e = {0};
     sweep_table t;
-    ck_assert_int_eq(sweep_table_init(&t, N_RUNS, K, &e), 0);
+    ck_assert_int_eq(sweep_table_init(&t, N_RUNS, table_shape(), &e), 0);
     journal *j = (journal *)&t;
     long n, resumes;
     double created;
@@ -573,7 +832,7 @@ START_TEST(test_not_a_journal)
     paths_make(&p);
     sgd_err e = {0};
     sweep_table t;
-    ck_assert_int_eq(sweep_table_init(&t, N_RUNS, K, &e), 0);
+    ck_assert_int_eq(sweep_table_init(&t, N_RUNS, table_shape(), &e), 0);
     journal *j = NULL;
     long n, resumes;
     double created;
@@ -654,6 +913,7 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, test_crc32);
     tcase_add_test(tc, test_record_round_trip);
     tcase_add_test(tc, test_record_rejects);
+    tcase_add_test(tc, test_record_null_probes);
     suite_add_tcase(s, tc);
     tc = tu_tcase("journal");
     tcase_add_test(tc, test_layout_on_disk);
@@ -665,6 +925,8 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, test_corrupt_middle_record);
     tcase_add_test(tc, test_run_out_of_range);
     tcase_add_test(tc, test_wrong_spec);
+    tcase_add_test(tc, test_other_layout);
+    tcase_add_test(tc, test_torn_arrays);
     tcase_add_test(tc, test_not_a_journal);
     tcase_add_test(tc, test_create_existing);
     tcase_add_test(tc, test_header_only);

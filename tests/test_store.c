@@ -6,7 +6,11 @@
  * dimension scale and attribute the format promises, every value at its row
  * in /runs and at its N-d index in /grid (computed here from the row-major
  * rule, not by spec_run_index), and the atomic-write contract (PATH.tmp then
- * rename; a failed write leaves the previous file and no PATH.tmp). */
+ * rename; a failed write leaves the previous file and no PATH.tmp).
+ * A second spec switches probes on for part of its grid: its probe curves and
+ * arrays land in /runs and /grid with their own dimension scales, NaN
+ * padding and NaN where a run has the probe off; a spec without probes gets
+ * none of those datasets. */
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <math.h>
@@ -113,10 +117,19 @@ static double met_value(long i, int m, int status)
 static int64_t step_value(long i, int k) { return k == 0 ? 0 : 10 * k * k + i; }
 static double curve_value(long i, int c, int k) { return 2.385 * (c + 1) - 0.125 * k + i / 3.0; }
 
-static void fill_table(sweep_table *t, long n)
+/* a table K wide with no probe data */
+static void init_table(sweep_table *t, long n)
 {
     sgd_err e = {0};
-    ck_assert_int_eq(sweep_table_init(t, n, K, &e), 0);
+    sweep_shape sh;
+    sweep_shape_init(&sh);
+    sh.K = K;
+    ck_assert_int_eq(sweep_table_init(t, n, &sh, &e), 0);
+}
+
+static void fill_table(sweep_table *t, long n)
+{
+    init_table(t, n);
     double *metric = malloc((size_t)met_nfields * sizeof *metric);
     ck_assert_ptr_nonnull(metric);
     for (int r = 0; r < NROWS; r++) {
@@ -340,8 +353,8 @@ static void check_attached(hid_t loc, const char *name, const char *scale, unsig
     H5Dclose(s), H5Dclose(d);
 }
 
-/* chunked [1 .. 1 x K], shuffle then deflate */
-static void check_curve_storage(hid_t loc, const char *name, int rank)
+/* chunked [1 .. 1 x last], shuffle then deflate */
+static void check_row_storage(hid_t loc, const char *name, int rank, hsize_t last)
 {
     hid_t d = open_ds(loc, name), pl = H5Dget_create_plist(d);
     ck_assert_int_eq(H5Pget_layout(pl), H5D_CHUNKED);
@@ -349,7 +362,7 @@ static void check_curve_storage(hid_t loc, const char *name, int rank)
     ck_assert_int_eq(H5Pget_chunk(pl, 8, ck), rank);
     for (int i = 0; i < rank - 1; i++)
         ck_assert_msg(ck[i] == 1, "%s: chunk dim %d is %llu", name, i, (unsigned long long)ck[i]);
-    ck_assert_uint_eq(ck[rank - 1], K);
+    ck_assert_uint_eq(ck[rank - 1], last);
     ck_assert_int_eq(H5Pget_nfilters(pl), 2);
     unsigned flags, conf;
     size_t nv = 4;
@@ -361,11 +374,32 @@ static void check_curve_storage(hid_t loc, const char *name, int rank)
     H5Pclose(pl), H5Dclose(d);
 }
 
+static void check_curve_storage(hid_t loc, const char *name, int rank) { check_row_storage(loc, name, rank, K); }
+
 static hsize_t n_links(hid_t g)
 {
     H5G_info_t info;
     ck_assert(H5Gget_info(g, &info) >= 0);
     return info.nlinks;
+}
+
+/* a sweep without probes has no probe curve, array or array dimension */
+static void check_no_probes(hid_t g)
+{
+    char name[128];
+    for (int c = 0; c < N_PCURVE; c++) {
+        snprintf(name, sizeof name, "curve_%s", pcurve_fields[c].name);
+        ck_assert_msg(H5Lexists(g, name, H5P_DEFAULT) == 0, "%s in a sweep without probes", name);
+    }
+    for (int a = 0; a < N_PARR; a++) {
+        ck_assert_msg(H5Lexists(g, parr_fields[a].name, H5P_DEFAULT) == 0, "%s in a sweep without probes",
+                      parr_fields[a].name);
+        snprintf(name, sizeof name, "%s_index", parr_fields[a].dim);
+        ck_assert(H5Lexists(g, name, H5P_DEFAULT) == 0);
+        if (strcmp(parr_fields[a].dim, parr_fields[a].name) != 0)
+            ck_assert_msg(H5Lexists(g, parr_fields[a].dim, H5P_DEFAULT) == 0, "dimension %s in a sweep without probes",
+                          parr_fields[a].dim);
+    }
 }
 
 static const char *const CURVES[6] = {"curve_step", "curve_lr", "curve_train_loss", "curve_train_acc",
@@ -397,6 +431,7 @@ START_TEST(test_root)
     write_grid_file(&p, &sp, 0);
     hid_t f = open_file(p.path);
     ck_assert_int_eq(attr_int(f, "format_version", 4), STORE_FORMAT_VERSION);
+    ck_assert_int_eq(STORE_FORMAT_VERSION, 2); /* changed deliberately: docs/FORMAT.md, Versioning */
     check_attr_text(f, "format", "sgdsweep-result");
     check_attr_text(f, "method", "grid");
     check_attr_text(f, "spec_path", "mem.yaml");
@@ -485,6 +520,7 @@ START_TEST(test_runs_layout)
      * status, host, rank, error, the scales and six curves */
     hsize_t want = 1 + (hsize_t)cfg_nfields + 1 + (hsize_t)(met_nfields - 1) + 3 + 2 + 6;
     ck_assert_uint_eq(n_links(g), want);
+    check_no_probes(g);
     hid_t d = open_ds(g, "status");
     check_type(d, "status", T_I8);
     check_shape(d, "status", 1, n);
@@ -708,6 +744,7 @@ START_TEST(test_grid_layout)
     const hsize_t dk[ND + 1] = {DIM_N[0], DIM_N[1], DIM_N[2], DIM_N[3], K};
     hsize_t want_links = ND + 2 + 1 + 2 + (hsize_t)(met_nfields - 1) + 6; /* dims, members, checkpoint, status, lr_run */
     ck_assert_uint_eq(n_links(g), want_links);
+    check_no_probes(g);
     for (int m = -2; m < met_nfields + 6; m++) {
         const char *name = m == -2 ? "status" : m == -1 ? "lr_run" : m < met_nfields ? met_fields[m].name
                                                                                      : CURVES[m - met_nfields];
@@ -866,7 +903,7 @@ START_TEST(test_atomic_rewrite)
     paths p;
     paths_make(&p);
     sweep_table t;
-    ck_assert_int_eq(sweep_table_init(&t, NRUN, K, &e), 0); /* all pending */
+    init_table(&t, NRUN); /* all pending */
     store *st = store_alloc(sp, p.path, &e);
     store_prov pv = prov_of(0);
     /* a stale PATH.tmp from a killed writer is simply replaced */
@@ -926,7 +963,7 @@ START_TEST(test_write_fails_cleanly)
     ck_assert_int_eq(stat(p.path, &before), 0);
     ck_assert_int_eq(mkdir(p.tmp, 0755), 0);
     sweep_table_destroy(&t);
-    ck_assert_int_eq(sweep_table_init(&t, NRUN, K, &e), 0);
+    init_table(&t, NRUN);
     ck_assert_int_eq(store_write(st, &t, &pv, &e), SGD_EIO);
     ck_assert_int_eq(rmdir(p.tmp), 0);
     ck_assert_int_eq(stat(p.path, &after), 0);
@@ -990,6 +1027,254 @@ START_TEST(test_disk_full)
 }
 END_TEST
 
+/* ------------------------------------------------------------ probes */
+
+/* probes on for part of the grid: sharpness_k 0 (off), 2, 3 with curves at
+ * every other checkpoint (probe_every 2); mli on every run, with 5 points
+ * (or 3 and 5, zipped with lazy); lazy on for half the runs (depth 2: 3
+ * layers); no trace, density or noise */
+static const char PROBE_SPEC[] =
+    "name: store-probes\n"
+    "method: grid\n"
+    "parameters:\n"
+    "  data: teacher\n"
+    "  n_train: 64\n"
+    "  steps: 10\n"
+    "  depth: 2\n"
+    "  checkpoints: 4\n"
+    "  probe_every: 2\n"
+    "  mli: true\n"
+    "  sharpness_k: {values: [0, 2, 3]}\n"
+    "  lazy: {values: [false, true]}\n"
+    "  mli_points: %s\n"
+    "%s";
+enum { PN = 6, PND = 2 }; /* runs; dims sharpness_k [3] x lazy [2], run i = 2 * sk + lazy */
+enum { P_FAILED = 4, P_PENDING = 5, P_SHORT = 3 }; /* run 3 records 3 checkpoints, the others K */
+
+/* what the file must hold, written down independently of the code under test */
+static int want_curve(int c) { return c == PC_SHARPNESS || c == PC_LAMBDA_MIN; }
+static int want_len(int a, int mli_max)
+{
+    return a == PA_EIG || a == PA_EIG_RESID ? 3 : a == PA_MLI_ALPHA || a == PA_MLI_LOSS || a == PA_MLI_ACC ? mli_max
+           : a == PA_LAZY_LAYER ? 3 : 0;
+}
+static const char *want_dim(int a)
+{
+    return a == PA_EIG || a == PA_EIG_RESID ? "eig_index" : a == PA_LAZY_LAYER ? "layer" : "alpha";
+}
+
+static double pcurve_value(long i, int c, int k) { return 2.385 * (c + 1) + 0.25 * k - i / 9.0; }
+static double parr_value(long i, int a, int j) { return -2.385 * (a + 1) + 0.5 * j + i / 13.0; }
+
+/* the table of the probe spec, shaped as par.c shapes it */
+static void fill_probe_table(const spec *sp, sweep_table *t, sweep_shape *sh)
+{
+    sgd_err e = {0};
+    sweep_shape_init(sh);
+    for (long i = 0; i < sp->n_runs; i++) {
+        cfg s;
+        ck_assert_int_eq(spec_run(sp, i, &s, &e), 0);
+        sweep_shape_add(sh, &s);
+    }
+    ck_assert_int_eq(sweep_table_init(t, sp->n_runs, sh, &e), 0);
+    double metric[256], pc[N_PCURVE][K], arr[N_PARR][8];
+    int64_t step[K];
+    double cv[5][K];
+    ck_assert_int_le(met_nfields, 256);
+    for (long i = 0; i < sp->n_runs; i++) {
+        if (i == P_PENDING)
+            continue;
+        cfg s;
+        ck_assert_int_eq(spec_run(sp, i, &s, &e), 0);
+        run_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.run = i, rec.status = i == P_FAILED ? ST_FAILED : ST_DONE, rec.rank = 1;
+        rec.n_ckpt = i == P_FAILED ? 0 : i == P_SHORT ? 3 : K;
+        rec.metric = metric, rec.step = step;
+        for (int m = 0; m < met_nfields; m++)
+            metric[m] = met_value(i, m, rec.status);
+        for (int c = 0; c < 5; c++)
+            rec.curve[c] = cv[c];
+        for (int k = 0; k < rec.n_ckpt; k++) {
+            step[k] = step_value(i, k);
+            for (int c = 0; c < 5; c++)
+                cv[c][k] = curve_value(i, c, k);
+        }
+        /* as sweep_worker_train fills it: NaN where the run has the curve off
+         * or did not measure (odd checkpoints) */
+        for (int c = 0; c < N_PCURVE; c++) {
+            rec.pcurve[c] = pc[c];
+            for (int k = 0; k < rec.n_ckpt; k++)
+                pc[c][k] = probe_curve_on(&s, c) && k % 2 == 0 ? pcurve_value(i, c, k) : NAN;
+        }
+        for (int a = 0; a < N_PARR && rec.status != ST_FAILED; a++) {
+            rec.parr_len[a] = probe_array_len(&s, a);
+            ck_assert_int_le(rec.parr_len[a], 8);
+            rec.parr[a] = rec.parr_len[a] ? arr[a] : NULL;
+            for (int j = 0; j < rec.parr_len[a]; j++)
+                arr[a][j] = parr_value(i, a, j);
+        }
+        snprintf(rec.host, sizeof rec.host, "node-1");
+        sweep_table_put(t, &rec);
+    }
+}
+
+/* the expected value of probe curve c of run i at checkpoint k (NaN: none) */
+static double want_pcurve(const spec *sp, long i, int c, int k)
+{
+    cfg s;
+    sgd_err e = {0};
+    ck_assert_int_eq(spec_run(sp, i, &s, &e), 0);
+    int n = i == P_PENDING || i == P_FAILED ? 0 : i == P_SHORT ? 3 : K;
+    int sk = s.sharpness_k; /* curves on: sharpness_k > 0 (probe_every is 2 on every run) */
+    return k < n && sk > 0 && k % 2 == 0 ? pcurve_value(i, c, k) : NAN;
+}
+
+/* the expected value j of array a of run i (NaN: padding, off, not run) */
+static double want_parr(const spec *sp, long i, int a, int j)
+{
+    cfg s;
+    sgd_err e = {0};
+    ck_assert_int_eq(spec_run(sp, i, &s, &e), 0);
+    if (i == P_PENDING || i == P_FAILED)
+        return NAN;
+    int len = a == PA_EIG || a == PA_EIG_RESID ? s.sharpness_k
+              : a == PA_MLI_ALPHA || a == PA_MLI_LOSS || a == PA_MLI_ACC ? s.mli_points
+              : a == PA_LAZY_LAYER && s.lazy ? 3 : 0;
+    return j < len ? parr_value(i, a, j) : NAN;
+}
+
+static void write_probe_file(paths *p, spec **sp, const char *mli_points, const char *zip)
+{
+    char text[1024];
+    snprintf(text, sizeof text, PROBE_SPEC, mli_points, zip);
+    *sp = parse_ok(text);
+    ck_assert_int_eq((*sp)->n_runs, PN);
+    paths_make(p);
+    sweep_table t;
+    sweep_shape sh;
+    fill_probe_table(*sp, &t, &sh);
+    /* the shape: the widest run's */
+    ck_assert_int_eq(sh.K, K);
+    const int mli_max = 5;
+    for (int c = 0; c < N_PCURVE; c++)
+        ck_assert_msg(sh.pcurve_on[c] == want_curve(c), "shape: curve %d", c);
+    for (int a = 0; a < N_PARR; a++) {
+        ck_assert_msg(sh.parr_max[a] == want_len(a, mli_max), "shape: array %s: %d", parr_fields[a].name,
+                      sh.parr_max[a]);
+        ck_assert(want_len(a, mli_max) ? t.parr[a] != NULL : t.parr[a] == NULL);
+    }
+    sgd_err e = {0};
+    store *st = store_alloc(*sp, p->path, &e);
+    ck_assert_msg(st != NULL, "store_alloc: %s", e.msg);
+    store_prov pv = prov_of(0);
+    ck_assert_msg(store_write(st, &t, &pv, &e) == 0, "store_write: %s", e.msg);
+    store_free(st);
+    sweep_table_destroy(&t);
+}
+
+/* /runs and /grid of the probe spec: layout, scales, values, padding */
+static void check_probe_file(const char *mli_points, const char *zip, int alpha_is_real)
+{
+    paths p;
+    spec *sp;
+    write_probe_file(&p, &sp, mli_points, zip);
+    const int mli_max = 5, zipped = zip[0] != 0;
+    hid_t f = open_file(p.path);
+    ck_assert_int_eq(attr_int(f, "format_version", 4), 2);
+    for (int grid = 0; grid < 2; grid++) {
+        hid_t g = H5Gopen2(f, grid ? "grid" : "runs", H5P_DEFAULT);
+        ck_assert(g >= 0);
+        /* the leading dimensions: run, or sharpness_k x lazy */
+        const int nl = grid ? PND : 1;
+        const hsize_t lead[PND] = {grid ? 3 : PN, 2};
+        const char *const lead_name[PND] = {grid ? "sharpness_k" : "run", zipped ? "lazy_mli_points" : "lazy"};
+        hsize_t dims[PND + 1];
+        for (int d = 0; d < nl; d++)
+            dims[d] = lead[d];
+        /* members: as without probes, plus 2 curves, 6 arrays (eig, eig_resid,
+         * mli_alpha, mli_loss, mli_acc, lazy_layer) and 3 scales */
+        hsize_t base = grid ? PND + 2 * zipped + 1 + 2 + (hsize_t)(met_nfields - 1) + 6
+                            : 1 + (hsize_t)cfg_nfields + 1 + (hsize_t)(met_nfields - 1) + 3 + 2 + 6;
+        ck_assert_uint_eq(n_links(g), base + 2 + 6 + 3);
+        /* the array scales: eig_index and layer int64 0..n-1; alpha the
+         * values j / (m - 1) when every run has the same mli_points */
+        static const char *const scales[3] = {"eig_index", "alpha", "layer"};
+        for (int q = 0; q < 3; q++) {
+            check_scale(g, scales[q]);
+            hsize_t n = q == 1 ? (hsize_t)mli_max : 3;
+            int real = q == 1 && alpha_is_real;
+            void *v = read_all(g, scales[q], real ? T_F64 : T_I64, 1, &n);
+            for (hsize_t j = 0; j < n; j++)
+                ck_assert_msg(real ? ((double *)v)[j] == (double)j / (double)(n - 1) : ((int64_t *)v)[j] == (int64_t)j,
+                              "%s scale value %llu", scales[q], (unsigned long long)j);
+            free(v);
+        }
+        /* curves [lead x K] */
+        for (int c = 0; c < N_PCURVE; c++) {
+            char name[64];
+            snprintf(name, sizeof name, "curve_%s", pcurve_fields[c].name);
+            ck_assert_int_eq(H5Lexists(g, name, H5P_DEFAULT) > 0, want_curve(c));
+            if (!want_curve(c))
+                continue;
+            dims[nl] = K;
+            double *v = read_all(g, name, T_F64, nl + 1, dims);
+            hid_t d = open_ds(g, name);
+            check_attr_text(d, "description", pcurve_fields[c].help);
+            H5Dclose(d);
+            for (int q = 0; q < nl; q++)
+                check_attached(g, name, lead_name[q], (unsigned)q);
+            check_attached(g, name, "checkpoint", (unsigned)nl);
+            check_row_storage(g, name, nl + 1, K);
+            for (long i = 0; i < PN; i++) /* row-major: the run order either way */
+                for (int k = 0; k < K; k++) {
+                    double want = want_pcurve(sp, i, c, k), got = v[i * K + k];
+                    ck_assert_msg(isnan(want) ? isnan(got) : got == want, "%s %s run %ld point %d: %g, expected %g",
+                                  grid ? "grid" : "runs", name, i, k, got, want);
+                }
+            free(v);
+        }
+        /* arrays [lead x L] */
+        for (int a = 0; a < N_PARR; a++) {
+            const char *name = parr_fields[a].name;
+            const int L = want_len(a, mli_max);
+            ck_assert_msg((H5Lexists(g, name, H5P_DEFAULT) > 0) == (L > 0), "%s: present %d", name, L > 0);
+            if (!L)
+                continue;
+            dims[nl] = (hsize_t)L;
+            double *v = read_all(g, name, T_F64, nl + 1, dims);
+            hid_t d = open_ds(g, name);
+            check_attr_text(d, "description", parr_fields[a].help);
+            H5Dclose(d);
+            for (int q = 0; q < nl; q++)
+                check_attached(g, name, lead_name[q], (unsigned)q);
+            check_attached(g, name, want_dim(a), (unsigned)nl);
+            check_row_storage(g, name, nl + 1, (hsize_t)L);
+            for (long i = 0; i < PN; i++)
+                for (int j = 0; j < L; j++) {
+                    double want = want_parr(sp, i, a, j), got = v[i * L + j];
+                    ck_assert_msg(isnan(want) ? isnan(got) : got == want, "%s %s run %ld value %d: %g, expected %g",
+                                  grid ? "grid" : "runs", name, i, j, got, want);
+                }
+            free(v);
+        }
+        /* the scalar probe metrics are ordinary metrics */
+        ck_assert(H5Lexists(g, "sharpness", H5P_DEFAULT) > 0 && H5Lexists(g, "probe_flags", H5P_DEFAULT) > 0);
+        H5Gclose(g);
+    }
+    H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+
+START_TEST(test_probes_layout) { check_probe_file("5", "", 1); }
+END_TEST
+
+/* mli_points differs between runs: alpha is an index, and the 3-point runs'
+ * rows are padded with NaN */
+START_TEST(test_probes_alpha_index) { check_probe_file("{values: [3, 5]}", "zip:\n  - [lazy, mli_points]\n", 0); }
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1002,6 +1287,10 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_grid_values);
     tcase_add_test(tc, test_random_has_no_grid);
     tcase_add_test(tc, test_unswept_grid_has_no_grid);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("probes");
+    tcase_add_test(tc, test_probes_layout);
+    tcase_add_test(tc, test_probes_alpha_index);
     suite_add_tcase(s, tc);
     tc = tu_tcase("atomic");
     tcase_add_test(tc, test_atomic_rewrite);
