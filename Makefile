@@ -3,7 +3,7 @@
 #   make            build build/sgdsweep
 #   make run        install missing packages, build, run the demo
 #   make check      install missing packages, build, run every test suite
-#   make bench      trainer vs PyTorch speed table (bench/)
+#   make bench      trainer vs PyTorch speed table, probe cost (bench/)
 #   make check SANITIZE=address,undefined   the same under sanitizers
 #   make install PREFIX=/opt/sgdsweep
 #
@@ -99,6 +99,7 @@ bench:
 	@scripts/deps.sh build bench
 	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_step
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) bench/run.sh
+	@echo && BUILD=$(BUILD) bench/probe.sh
 	@BUILD=$(BUILD) bench/scaling.sh
 
 $(BUILD)/bench_step: bench/bench_step.c $(LIB) | $(BUILD)

@@ -24,6 +24,7 @@ enum { OPT_SGD, OPT_GD, OPT_PGD, OPT_LANGEVIN };
 enum { SAMPLE_REPLACEMENT, SAMPLE_RESHUFFLE };
 enum { SCHED_CONSTANT, SCHED_STEP, SCHED_COSINE };
 enum { SPACING_LOG, SPACING_LINEAR };
+enum { STOP_NEVER, STOP_ACC, STOP_LOSS, STOP_ACC_AND_LOSS, STOP_ACC_OR_LOSS };
 
 typedef struct cfg {
     /* model */
@@ -59,6 +60,7 @@ typedef struct cfg {
     int checkpoints, spacing;
     long eval_every;
     double target_loss, blowup;
+    int stop_at;
     /* probes (docs/PROBES.md): each off by default */
     int probe_every, probe_n;
     int sharpness_k, eig_iters;

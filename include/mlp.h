@@ -71,6 +71,8 @@ typedef struct {
     real **rz, **rh;      /* rz[l] = R{z_l} [cap x fan_out_l]; rh[l] = R{h_l} (rh[0] unused: inputs fixed) */
     real *rdz, *rdh, *rdh2; /* [cap x maxw] */
     real *block;
+    real **dzc, **dhc;    /* cache of mlp_hvp_prepare (mlp_rws_cache_alloc): dL/dz_l [cap x fan_out_l],
+                           * dL/dh_l [cap x fan_in_l] of the trained layers; NULL until allocated */
 } mlp_rws;
 
 mlp_rws *mlp_rws_alloc(const arch *a, int cap);
@@ -83,6 +85,18 @@ void mlp_rws_free(mlp_rws *w);
  * ReLU kinks count as having zero curvature (the Hessian where it exists). */
 double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const real *x,
                const int *c, const real *y, long n, real *grad, real *hv, double *acc);
+
+/* Many HVPs at one theta over n <= cap rows (both workspaces' cap):
+ * mlp_hvp_prepare runs the v-independent part once (forward, loss, backward;
+ * returns the mean loss, writes the gradient if grad) and keeps it in ws and
+ * rws (after mlp_rws_cache_alloc, -1: out of memory); mlp_hvp_cached then
+ * writes hv = H v (frozen part zeroed) for each direction v, until ws is used
+ * for anything else. The result equals mlp_hvp's. */
+int mlp_rws_cache_alloc(const arch *a, mlp_rws *w);
+double mlp_hvp_prepare(const arch *a, const real *theta, mlp_ws *ws, mlp_rws *rws, const real *x, const int *c,
+                       const real *y, int n, real *grad, double *acc);
+void mlp_hvp_cached(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const int *c, int n,
+                    real *hv);
 
 /* After mlp_forward on n rows and with ws->dz holding some dL/df [n x k],
  * run the backward pass and keep each trained layer's dL/dz_l in

@@ -76,7 +76,8 @@ void sweep_table_destroy(sweep_table *t);
 void sweep_table_put(sweep_table *t, const run_record *r);
 
 /* Estimated cost of a run in floating-point operations: forward+backward
- * GEMM flops per step times steps, plus the evaluations. */
+ * GEMM flops per step times steps, plus the evaluations and the probes
+ * (upper bounds: every Lanczos run taken to eig_iters). */
 double sweep_cost(const cfg *s);
 
 /* Train run i of sp (data generated, or reused from cache when the previous

@@ -54,6 +54,7 @@ typedef struct {
     long min_train_loss_step;
     long hit_loss_step;            /* first evaluated step with train loss < target_loss; -1: never */
     long hit_acc_step;             /* first evaluated step with train accuracy 1; -1: never */
+    long stopped_step;             /* step whose evaluation met the stop_at target; -1: ran the budget */
     double grad_norm;              /* |dL/dtheta| over the train set, at the end (trained part) */
     double param_norm, dist_init;  /* |theta|, |theta - theta0| (trained part) */
     double wall_time;              /* seconds, train_run only */

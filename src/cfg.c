@@ -22,6 +22,7 @@ static const char *const opt_names[] = {"sgd", "gd", "pgd", "langevin", NULL};
 static const char *const sample_names[] = {"replacement", "reshuffle", NULL};
 static const char *const sched_names[] = {"constant", "step", "cosine", NULL};
 static const char *const spacing_names[] = {"log", "linear", NULL};
+static const char *const stop_names[] = {"never", "acc", "loss", "acc_and_loss", "acc_or_loss", NULL};
 
 #define O(m) offsetof(cfg, m)
 #define BIG 1e300
@@ -98,6 +99,8 @@ const cfg_field cfg_fields[] = {
     LNG("eval_every", eval_every, "0", 0, 1e15, "record", "steps",
         "full train-set loss every N steps, for hitting times (0: auto, docs/TRAINING.md)"),
     REAL("target_loss", target_loss, "1e-3", 0, 1, BIG, "record", "", "epsilon for the hitting step of train loss"),
+    ENUM("stop_at", stop_at, "never", stop_names, "record",
+         "end the run at the first evaluation that fits: acc (100% train accuracy), loss (train loss < target_loss), acc_and_loss, acc_or_loss"),
     REAL("blowup", blowup, "1e6", 0, 1, BIG, "record", "", "a loss above this (or non-finite) ends the run as diverged"),
     /* probes (docs/PROBES.md) */
     INT("probe_every", probe_every, "0", 0, 1000000, "probe", "checkpoints",
@@ -378,6 +381,9 @@ int cfg_validate(const cfg *s, const char *prefix, sgd_err *e)
     if ((double)s->density_vecs * s->density_iters > 1e7)
         return sgd_fail(e, SGD_EUSAGE, "%sdensity_vecs: density_vecs x density_iters is %.3g (at most 1e7 nodes)", p,
                         (double)s->density_vecs * s->density_iters);
+    if ((s->stop_at == STOP_ACC || s->stop_at == STOP_ACC_AND_LOSS) && s->data != DATA_FILE && !cfg_is_classification(s))
+        return sgd_fail(e, SGD_EUSAGE, "%sstop_at: '%s' needs class labels, but data '%s' is a regression task (use loss)", p,
+                        cfg_enum_name("stop_at", s->stop_at), cfg_enum_name("data", s->data));
     if (s->lr_schedule == SCHED_COSINE && s->lr_min > s->lr)
         return sgd_fail(e, SGD_EUSAGE, "%slr_min: %g is above lr %g", p, s->lr_min, s->lr);
     return 0;

@@ -478,6 +478,10 @@ static inline real act_d2f(int act, real z, real beta)
     }
 }
 
+/* Does layer l hold trained parameters? (train_last trains the last layer's W
+ * and b, which start at first_trainable.) */
+static int trained_layer(const arch *a, int l) { return a->L[l].w >= a->first_trainable; }
+
 mlp_rws *mlp_rws_alloc(const arch *a, int cap)
 {
     mlp_rws *w = calloc(1, sizeof *w);
@@ -506,19 +510,42 @@ mlp_rws *mlp_rws_alloc(const arch *a, int cap)
     return w;
 }
 
+int mlp_rws_cache_alloc(const arch *a, mlp_rws *w)
+{
+    if (w->dzc)
+        return 0;
+    w->dzc = calloc((size_t)a->nl, sizeof *w->dzc);
+    w->dhc = calloc((size_t)a->nl, sizeof *w->dhc);
+    if (!w->dzc || !w->dhc)
+        return -1;
+    for (int l = 0; l < a->nl; l++) {
+        if (!trained_layer(a, l))
+            continue;
+        if (!(w->dzc[l] = malloc((size_t)w->cap * a->L[l].fan_out * sizeof(real))))
+            return -1;
+        if (l > 0 && trained_layer(a, l - 1) && !(w->dhc[l] = malloc((size_t)w->cap * a->L[l].fan_in * sizeof(real))))
+            return -1;
+    }
+    return 0;
+}
+
 void mlp_rws_free(mlp_rws *w)
 {
     if (!w)
         return;
+    for (int l = 0; w->dzc && l < w->nl; l++)
+        free(w->dzc[l]);
+    for (int l = 0; w->dhc && l < w->nl; l++)
+        free(w->dhc[l]);
+    free(w->dzc);
+    free(w->dhc);
     free(w->block);
     free(w->rz);
     free(w->rh);
     free(w);
 }
 
-/* Does layer l hold trained parameters? (train_last trains the last layer's W
- * and b, which start at first_trainable.) */
-static int trained(const arch *a, int l) { return a->L[l].w >= a->first_trainable; }
+#define trained trained_layer
 
 /* R-forward after mlp_forward on n rows: rz[l] = R{z_l}, rh[l+1] = R{h_{l+1}}
  * for the direction v. R{h_0} = 0 (inputs do not depend on theta), so
@@ -559,8 +586,11 @@ static void r_forward(const arch *a, const real *theta, const real *v, const mlp
                 rh[i] = (l > 0 ? rhin[i] : 0) + act_df(L->act, z[i], beta) * rz[i];
             break;
         default:
-            for (size_t i = 0; i < m; i++)
-                rh[i] = act_df(L->act, z[i], beta) * rz[i];
+            if (L->act == ACT_RELU)
+                relu_bwd(rh, rz, z, m); /* R{h} = [z > 0] R{z}, vectorised */
+            else
+                for (size_t i = 0; i < m; i++)
+                    rh[i] = act_df(L->act, z[i], beta) * rz[i];
         }
     }
 }
@@ -611,7 +641,7 @@ static void r_loss(const arch *a, const real *f, const real *rf, int n, const in
  * into hv (either may be NULL), and keeps each trained layer's dL/dz in
  * dzl[l] (if dzl). */
 static void r_backward(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, int n, real *grad,
-                       real *hv, int acc, real **dzl)
+                       real *hv, int acc, real **dzl, real **dhl)
 {
     real *dz = ws->dz, *dhout = ws->dh, *dhin = ws->dh2;
     real *rdz = rws ? rws->rdz : NULL, *rdhout = rws ? rws->rdh : NULL, *rdhin = rws ? rws->rdh2 : NULL;
@@ -634,6 +664,8 @@ static void r_backward(const arch *a, const real *theta, const real *v, mlp_ws *
                 memcpy(dhin, dhout, m * sizeof *dhin);
             R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, dz, out, theta + L->w, in,
                    skip ? 1 : 0, dhin, in);
+            if (dhl && dhl[l])
+                memcpy(dhl[l], dhin, m * sizeof *dhin);
             if (rop) {
                 if (skip)
                     memcpy(rdhin, rdhout, m * sizeof *rdhin);
@@ -667,11 +699,21 @@ static void r_backward(const arch *a, const real *theta, const real *v, mlp_ws *
         const arch_layer *P = &a->L[l - 1];
         const real *zp = ws->z[l - 1], *rzp = rop ? rws->rz[l - 1] : NULL;
         const int lin = P->residual == RES_LINEAR || P->act == ACT_IDENTITY;
-        for (size_t i = 0; i < m; i++) {
-            const real d1 = lin ? 1 : act_df(P->act, zp[i], beta);
+        if (lin) { /* act' = 1, act'' = 0 */
+            memcpy(dz, dhin, m * sizeof *dz);
             if (rop)
-                rdz[i] = rdhin[i] * d1 + (lin ? 0 : dhin[i] * act_d2f(P->act, zp[i], beta) * rzp[i]);
-            dz[i] = dhin[i] * d1;
+                memcpy(rdz, rdhin, m * sizeof *rdz);
+        } else if (P->act == ACT_RELU) { /* act'' = 0 away from the kink: vectorised selects */
+            relu_bwd(dz, dhin, zp, m);
+            if (rop)
+                relu_bwd(rdz, rdhin, zp, m);
+        } else {
+            for (size_t i = 0; i < m; i++) {
+                const real d1 = act_df(P->act, zp[i], beta);
+                if (rop)
+                    rdz[i] = rdhin[i] * d1 + dhin[i] * act_d2f(P->act, zp[i], beta) * rzp[i];
+                dz[i] = dhin[i] * d1;
+            }
         }
         real *t = dhout;
         dhout = dhin, dhin = t;
@@ -682,7 +724,7 @@ static void r_backward(const arch *a, const real *theta, const real *v, mlp_ws *
 
 void mlp_backward_keep(const arch *a, const real *theta, mlp_ws *ws, int n, real **dzl)
 {
-    r_backward(a, theta, NULL, ws, NULL, n, NULL, NULL, 0, dzl);
+    r_backward(a, theta, NULL, ws, NULL, n, NULL, NULL, 0, dzl, NULL);
 }
 
 double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const real *x,
@@ -700,7 +742,7 @@ double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_
         const real *f = ws->z[a->nl - 1];
         total += mlp_loss(a, f, m, cs, y ? y + (size_t)s * a->k : NULL, scale, ws->dz, &right);
         r_loss(a, f, rws->rz[a->nl - 1], m, cs, scale, rws->rdz);
-        r_backward(a, theta, v, ws, rws, m, grad, hv, s > 0, NULL);
+        r_backward(a, theta, v, ws, rws, m, grad, hv, s > 0, NULL, NULL);
     }
     if (lo) {
         if (grad)
@@ -710,4 +752,71 @@ double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_
     if (acc)
         *acc = c ? (double)right / (double)n : NAN;
     return total / (double)n;
+}
+
+/* ---- HVPs for many directions at one theta --------------------------------
+ * Everything in the HVP that does not depend on v (the forward pass, the
+ * loss gradient, each layer's dL/dz and dL/dh) is computed once by
+ * mlp_hvp_prepare and kept; each mlp_hvp_cached then costs the R-passes
+ * only: 6 GEMMs per layer against the gradient's 3. */
+
+double mlp_hvp_prepare(const arch *a, const real *theta, mlp_ws *ws, mlp_rws *rws, const real *x, const int *c,
+                       const real *y, int n, real *grad, double *acc)
+{
+    long right = 0;
+    mlp_forward(a, theta, ws, x, n);
+    const double total = mlp_loss(a, ws->z[a->nl - 1], n, c, y, (real)(1.0 / n), ws->dz, &right);
+    r_backward(a, theta, NULL, ws, NULL, n, grad, NULL, 0, rws->dzc, rws->dhc);
+    if (grad && a->first_trainable)
+        memset(grad, 0, a->first_trainable * sizeof *grad);
+    if (acc)
+        *acc = c ? (double)right / n : NAN;
+    return total / n;
+}
+
+void mlp_hvp_cached(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const int *c, int n,
+                    real *hv)
+{
+    const real beta = (real)a->beta;
+    r_forward(a, theta, v, ws, rws, n);
+    r_loss(a, ws->z[a->nl - 1], rws->rz[a->nl - 1], n, c, (real)(1.0 / n), rws->rdz);
+    real *rdz = rws->rdz, *rdhout = rws->rdh, *rdhin = rws->rdh2;
+    for (int l = a->nl - 1; l >= 0; l--) {
+        const arch_layer *L = &a->L[l];
+        const int in = L->fan_in, out = L->fan_out;
+        const real *dz = rws->dzc[l], *hin = ws->h[l];
+        const int below = l > 0 && trained(a, l - 1), rlive = l > 0 && a->first_trainable == 0;
+        const size_t m = (size_t)n * in;
+        if (below) { /* R{dh_l} = wmul (R{dz} W + dz V) (+ R{dh_{l+1}} through the skip) */
+            const int skip = L->residual != RES_NONE;
+            if (skip)
+                memcpy(rdhin, rdhout, m * sizeof *rdhin);
+            R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, rdz, out, theta + L->w, in,
+                   skip ? 1 : 0, rdhin, in);
+            R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, dz, out, v + L->w, in, 1,
+                   rdhin, in);
+        }
+        /* R{dW} = wmul (R{dz}^T h + dz^T R{h}), R{db} = column sums of R{dz} */
+        R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, rdz, out, hin, in, 0, hv + L->w, in);
+        if (rlive)
+            R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, rws->rh[l], in, 1,
+                   hv + L->w, in);
+        if (a->bias)
+            col_sums(hv + L->b, rdz, n, out, 0);
+        if (!below)
+            break;
+        const arch_layer *P = &a->L[l - 1];
+        const real *zp = ws->z[l - 1], *rzp = rws->rz[l - 1], *dh = rws->dhc[l];
+        if (P->residual == RES_LINEAR || P->act == ACT_IDENTITY)
+            memcpy(rdz, rdhin, m * sizeof *rdz);
+        else if (P->act == ACT_RELU)
+            relu_bwd(rdz, rdhin, zp, m);
+        else
+            for (size_t i = 0; i < m; i++)
+                rdz[i] = rdhin[i] * act_df(P->act, zp[i], beta) + dh[i] * act_d2f(P->act, zp[i], beta) * rzp[i];
+        real *t = rdhout;
+        rdhout = rdhin, rdhin = t;
+    }
+    if (a->first_trainable)
+        memset(hv, 0, a->first_trainable * sizeof *hv);
 }

@@ -14,6 +14,9 @@
 #include "rng.h"
 
 enum { PROBE_ROWS = 512 }; /* rows per chunk of a pass over the probe set */
+/* the whole probe set in one chunk, with the HVP's v-independent part cached
+ * (mlp_hvp_prepare), when the workspaces then take at most this many bytes */
+#define PROBE_CACHE_BYTES (256.0 * 1024 * 1024)
 
 struct probe {
     arch a;
@@ -32,6 +35,8 @@ struct probe {
     void *ctx;
     double every, next;
     long hvps;
+    int cached;                  /* one chunk, HVPs through mlp_hvp_prepare / mlp_hvp_cached */
+    int prepared;                /* the cache holds the current theta's pass */
 };
 
 static double now(void)
@@ -120,9 +125,18 @@ probe *probe_alloc(const cfg *s, const dataset *ds, sgd_err *e)
                 memcpy(p->y + (size_t)i * p->k, ds->y_train + (size_t)j * p->k, (size_t)p->k * sizeof *p->y);
         }
     }
-    const int cap = p->np < PROBE_ROWS ? p->np : PROBE_ROWS;
+    /* workspace doubles per row in one chunk: ws and rws (z, h and their R
+     * images, 6 x maxw backward buffers), the per-layer dz of the noise
+     * probe, and the cache (dz and dh per layer) */
+    double per_row = 6.0 * p->a.maxw;
+    for (int l = 0; l < p->a.nl; l++)
+        per_row += 5.0 * p->a.L[l].fan_out + p->a.L[l].fan_in;
+    p->cached = per_row * 8 * p->np <= PROBE_CACHE_BYTES;
+    const int cap = p->cached || p->np < PROBE_ROWS ? p->np : PROBE_ROWS;
     p->ws = mlp_ws_alloc(&p->a, cap);
     p->rws = mlp_rws_alloc(&p->a, cap);
+    if (p->cached && p->rws && mlp_rws_cache_alloc(&p->a, p->rws))
+        bad = 1;
     p->dzl = calloc((size_t)p->a.nl, sizeof *p->dzl);
     bad |= !p->ws || !p->rws || !p->dzl;
     for (int l = 0; l < p->a.nl && !bad; l++)
@@ -156,12 +170,17 @@ void probe_set_hook(probe *p, train_hook hook, void *ctx, double every)
     p->next = now() + every;
 }
 
-void probe_set_params(probe *p, const double *theta) { memcpy(p->theta, theta, p->P * sizeof *theta); }
+void probe_set_params(probe *p, const double *theta)
+{
+    memcpy(p->theta, theta, p->P * sizeof *theta);
+    p->prepared = 0;
+}
 
 /* ---- building blocks -------------------------------------------------------- */
 
 static double loss_at(probe *p, const double *theta, double *grad, double *acc)
 {
+    p->prepared = 0; /* ws now holds another pass */
     double L = mlp_loss_grad(&p->a, theta, p->ws, p->x, p->c, p->y, p->np, grad, acc);
     if (grad)
         memset(grad, 0, p->lo * sizeof *grad); /* mlp_loss_grad leaves the frozen part alone */
@@ -187,7 +206,14 @@ int probe_hvp(probe *p, const double *v, double *hv)
         return SGD_EABORT;
     memset(p->v, 0, p->lo * sizeof *p->v);
     memcpy(p->v + p->lo, v + p->lo, p->Pt * sizeof *p->v);
-    mlp_hvp(&p->a, p->theta, p->v, p->ws, p->rws, p->x, p->c, p->y, p->np, NULL, hv, NULL);
+    if (p->cached) {
+        if (!p->prepared)
+            mlp_hvp_prepare(&p->a, p->theta, p->ws, p->rws, p->x, p->c, p->y, p->np, NULL, NULL);
+        p->prepared = 1;
+        mlp_hvp_cached(&p->a, p->theta, p->v, p->ws, p->rws, p->c, p->np, hv);
+    } else {
+        mlp_hvp(&p->a, p->theta, p->v, p->ws, p->rws, p->x, p->c, p->y, p->np, NULL, hv, NULL);
+    }
     p->hvps++;
     return 0;
 }
@@ -227,6 +253,7 @@ void probe_example_sqnorms(probe *p, double *sq)
 {
     const arch *a = &p->a;
     mlp_ws *ws = p->ws;
+    p->prepared = 0;
     for (long s = 0; s < p->np; s += ws->cap) {
         const int m = (int)(p->np - s < ws->cap ? p->np - s : ws->cap);
         mlp_forward(a, p->theta, ws, p->x + (size_t)s * p->d, m);

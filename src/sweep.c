@@ -240,7 +240,24 @@ double sweep_cost(const cfg *s)
     const double B = cfg_full_batch(s) ? n : s->batch;
     const long T = train_budget(s, s->n_train);
     const double evals = cfg_full_batch(s) ? s->checkpoints : (double)T / train_eval_every(s, s->n_train, T) + s->checkpoints;
-    return 6 * macs * B * T + 2 * macs * (evals * n + s->checkpoints * s->n_test);
+    const double train = 6 * macs * B * T + 2 * macs * (evals * n + s->checkpoints * s->n_test);
+    if (!cfg_probes_on(s))
+        return train;
+    /* probes (docs/PROBES.md, costs): a pass = forward + backward over the
+     * probe set (6 macs per example), an HVP about two passes */
+    const double np = s->probe_n > 0 && s->probe_n < n ? s->probe_n : n, pass = 6 * macs * np, hvp = 2 * pass;
+    const double events = s->probe_every > 0 ? (double)(s->checkpoints - 1) / s->probe_every : 0; /* + the end */
+    double c = 0;
+    if (s->sharpness_k > 0)
+        c += hvp * (s->eig_iters + 2) * (s->sharpness_k + events);
+    c += hvp * s->trace_vecs * (1 + events);
+    c += hvp * (double)s->density_vecs * s->density_iters;
+    c += s->grad_noise ? 2 * pass * (1 + events) : 0;
+    c += s->mli ? pass / 3 * s->mli_points : 0;
+    c += s->ntk_n > 0 ? 2 * k * 6 * macs * s->ntk_n : 0;
+    if (s->tail > 0 && !cfg_full_batch(s))
+        c += 2 * macs * n * floor(s->tail * T) / (s->tail_every > 0 ? s->tail_every : train_eval_every(s, s->n_train, T));
+    return train + c;
 }
 
 /* ---- one run ------------------------------------------------------------- */

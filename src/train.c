@@ -27,6 +27,7 @@ const met_field met_fields[] = {
     M("min_train_loss_step", MET_LONG, min_train_loss_step, "step of min_train_loss"),
     M("hit_loss_step", MET_LONG, hit_loss_step, "first evaluated step with train loss < target_loss (-1: never)"),
     M("hit_acc_step", MET_LONG, hit_acc_step, "first evaluated step with train accuracy 100% (-1: never)"),
+    M("stopped_step", MET_LONG, stopped_step, "evaluated step at which the run met its stop_at target and stopped (-1: ran its budget)"),
     M("grad_norm", MET_REAL, grad_norm, "final |grad| of the training loss (trained parameters)"),
     M("param_norm", MET_REAL, param_norm, "final |theta| (trained parameters)"),
     M("dist_init", MET_REAL, dist_init, "final |theta - theta0| (trained parameters)"),
@@ -268,6 +269,19 @@ static void note_train(const cfg *s, int cls, result *r, long t, double loss, do
         r->hit_acc_step = t;
 }
 
+/* has the run reached the target that stop_at names (at an evaluation)? */
+static int target_met(const cfg *s, int cls, double loss, double acc)
+{
+    const int fit = cls && acc >= 1.0, low = isfinite(loss) && loss < s->target_loss;
+    switch (s->stop_at) {
+    case STOP_ACC: return fit;
+    case STOP_LOSS: return low;
+    case STOP_ACC_AND_LOSS: return fit && low;
+    case STOP_ACC_OR_LOSS: return fit || low;
+    default: return 0;
+    }
+}
+
 static double coarse_now(void)
 {
     struct timespec ts;
@@ -408,7 +422,7 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
         r->tail_points = 0;
     }
     r->status = RUN_DONE;
-    r->diverged_step = r->hit_loss_step = r->hit_acc_step = r->min_train_loss_step = -1;
+    r->diverged_step = r->hit_loss_step = r->hit_acc_step = r->min_train_loss_step = r->stopped_step = -1;
     r->min_train_loss = NAN;
     if (keep_params)
         trainer_get_params(tr, PARAMS_INIT, r->theta0);
@@ -463,6 +477,10 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
         }
         if (t == T)
             break;
+        if (evaluated && target_met(s, cls, trl, tra)) { /* stop_at: fitted, nothing left to learn */
+            r->stopped_step = t;
+            break;
+        }
         if (hook && coarse_now() >= next_hook) {
             if (hook(ctx)) {
                 rc = SGD_EABORT;
@@ -483,16 +501,21 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
             t++; /* that step's update was applied */
             break;
         }
+        if (full && target_met(s, cls, bl, ba)) { /* gd, pgd: every step's loss is the train loss */
+            r->stopped_step = t;
+            t++; /* that step's update was applied */
+            break;
+        }
     }
     r->steps = t;
     r->examples = trainer_examples(tr);
     r->n_perturb = trainer_perturbations(tr);
-    /* checkpoints after a divergence stay NaN */
+    /* checkpoints after a divergence or a stop stay NaN */
     for (; ci < r->n_ckpt; ci++) {
         r->ckpt_train_loss[ci] = r->ckpt_train_acc[ci] = r->ckpt_test_loss[ci] = r->ckpt_test_acc[ci] = NAN;
         r->ckpt_lr[ci] = train_lr(s, r->ckpt_step[ci] < T ? r->ckpt_step[ci] : T - 1, T);
     }
-    if (r->status == RUN_DIVERGED) {
+    if (r->status == RUN_DIVERGED || r->stopped_step >= 0) {
         trainer_evaluate(tr, SET_TRAIN, &trl, &tra);
         trainer_evaluate(tr, SET_TEST, &tel, &tea);
     }
@@ -516,7 +539,7 @@ int train_run_hooked(const cfg *s, const dataset *ds, int keep_params, result *r
                 sgd_fail(e, rc, "out of memory (probes)");
             goto fail;
         }
-        if (ck_probe && r->n_ckpt > 0)
+        if (ck_probe && r->n_ckpt > 0 && r->stopped_step < 0)
             probe_last_point(r, r->n_ckpt - 1);
     }
     if (tailv) {

@@ -339,6 +339,50 @@ START_TEST(test_tail_statistics_match_the_losses)
 }
 END_TEST
 
+/* stop_at ends a run at the first evaluation that meets its target; the
+ * trajectory up to there is the one of the full run. */
+START_TEST(test_stop_at_target)
+{
+    for (int opt = 0; opt < 2; opt++) {
+        cfg s;
+        cfg_defaults(&s);
+        s.width = 64, s.n_train = 64, s.n_test = 32, s.d_in = 8, s.classes = 2, s.steps = 3000, s.seed = 3;
+        s.optimizer = opt ? OPT_GD : OPT_SGD, s.batch = 16, s.lr = 0.2, s.precision = PREC_FLOAT64, s.eval_every = 10;
+        result full, st;
+        run_params(&s, &full);
+        ck_assert_msg(full.hit_acc_step > 0, "the network fits its data (hit_acc_step %ld)", full.hit_acc_step);
+        ck_assert_int_eq(full.stopped_step, -1);
+        s.stop_at = STOP_ACC;
+        run_params(&s, &st);
+        ck_assert_int_eq(st.status, RUN_DONE);
+        ck_assert_int_eq(st.stopped_step, full.hit_acc_step);
+        /* sgd stops before stepping on; gd sees the loss with its step, unless at a checkpoint */
+        ck_assert(st.steps == st.stopped_step || (opt && st.steps == st.stopped_step + 1));
+        ck_assert(st.train_acc == 1.0 && isfinite(st.test_loss) && isfinite(st.grad_norm));
+        /* same trajectory as far as it went; later checkpoints NaN */
+        for (int i = 0; i < st.n_ckpt; i++) {
+            ck_assert(st.ckpt_step[i] == full.ckpt_step[i]);
+            if (st.ckpt_step[i] <= st.stopped_step)
+                ck_assert(st.ckpt_train_loss[i] == full.ckpt_train_loss[i]);
+            else
+                ck_assert(isnan(st.ckpt_train_loss[i]) && isnan(st.ckpt_test_acc[i]));
+        }
+        /* loss target: the first evaluated step below target_loss */
+        s.stop_at = STOP_LOSS, s.target_loss = 0.05;
+        result sl;
+        run_params(&s, &sl);
+        ck_assert(sl.stopped_step >= 0 && sl.train_loss < 0.05 && sl.stopped_step == sl.hit_loss_step);
+        result_destroy(&full), result_destroy(&st), result_destroy(&sl);
+    }
+    cfg s;
+    linear_cfg(&s);
+    s.stop_at = STOP_ACC;
+    sgd_err e = {0};
+    ck_assert_int_eq(cfg_validate(&s, "", &e), SGD_EUSAGE);
+    ck_assert_msg(strstr(e.msg, "stop_at") != NULL, "%s", e.msg);
+}
+END_TEST
+
 /* float32 and float64 trainers agree closely over a short run. float32 runs
  * small forward products through W^T with the bias added after the GEMM
  * (fused with ReLU), large ones directly (mlp.c): width 32 takes the first
@@ -494,6 +538,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_precisions_agree);
     tcase_add_test(tc, test_probes_leave_training_alone);
     tcase_add_test(tc, test_tail_statistics_match_the_losses);
+    tcase_add_test(tc, test_stop_at_target);
     tcase_add_test(tc, test_divergence_is_a_result);
     tcase_add_test(tc, test_train_last_freezes_features);
     tcase_add_test(tc, test_hitting_times_and_interpolation);
