@@ -28,6 +28,14 @@
 
 enum { SPEC_GRID, SPEC_RANDOM };
 
+/* Limits on a spec file (docs/SPEC.md, "Limits"): its size in bytes, its
+ * YAML nodes (scalars, lists, mappings, aliases), and how deep lists and
+ * mappings nest. They bound the time and memory of reading a spec, which
+ * every rank does. */
+#define SPEC_MAX_TEXT (4L << 20)
+#define SPEC_MAX_NODES (1L << 18)
+#define SPEC_MAX_DEPTH 64
+
 typedef struct {
     char name[64];      /* a cfg field name, or "temperature" */
     int n;              /* grid: number of values; random: 0 for ranges */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "rng.h"
@@ -21,7 +22,6 @@
 #define SPEC_MAX_RUNS 100000000LL  /* grid runs, and run_count x seeds */
 #define SPEC_MAX_CONFIGS 1000000L  /* random: run_count */
 #define SPEC_MAX_VALUES 1000000L   /* values per axis (lists, num, seeds) */
-#define SPEC_MAX_TEXT (64L << 20)  /* spec file size */
 #define SPEC_MAX_AXES 128          /* > cfg_nfields + temperature + seeds */
 /* Random search: configuration c draws from
  * rng_stream(rng_hash(sampling_seed, c), SPEC_RNG_PURPOSE). Kept apart from
@@ -1009,6 +1009,16 @@ static int check_run(const spec_impl *s, long i, const cfg *c, sgd_err *e)
         snprintf(e1.msg, sizeof e1.msg, "temperature: lr = temperature * batch %d is not finite", c->batch);
         return run_error(s, i, e1.msg, e);
     }
+    /* the derived lr is range-checked as train --lr is: by cfg_set, on its
+     * exact value (fmt_real reads back as the same double) */
+    if (s->temp_given) {
+        char text[40];
+        cfg scratch;
+        cfg_defaults(&scratch);
+        fmt_real(c->lr, text, sizeof text);
+        if (cfg_set(&scratch, cfg_find("lr"), text, "lr = temperature * batch", &e1))
+            return run_error(s, i, e1.msg, e);
+    }
     if (cfg_validate(c, "", &e1))
         return run_error(s, i, e1.msg, e);
     return 0;
@@ -1193,6 +1203,54 @@ static int yaml_error(const pctx *c, yaml_parser_t *yp, const char *text, size_t
                     yp->problem ? yp->problem : "unknown");
 }
 
+/* Read the events of the whole stream once, before libyaml builds a
+ * document, and refuse what would make that costly: nesting deeper than
+ * SPEC_MAX_DEPTH (libyaml's scanner keeps one simple-key slot per flow level
+ * and scans them all at each token, and its loader is quadratic in the depth
+ * too: 100,000 '[' took a minute) and more than SPEC_MAX_NODES nodes (its
+ * document takes ~170 bytes a node). A syntax error is reported here, as the
+ * loader would report it (same parser, same message). */
+static int scan_events(const pctx *c, const char *text, size_t len)
+{
+    yaml_parser_t yp;
+    if (!yaml_parser_initialize(&yp))
+        return oom(c);
+    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+    int rc = 0, depth = 0;
+    long nodes = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&yp, &ev)) {
+            rc = yaml_error(c, &yp, text, len);
+            break;
+        }
+        const yaml_event_type_t t = ev.type;
+        const int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT)
+            break;
+        if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+            continue;
+        }
+        if (t != YAML_SCALAR_EVENT && t != YAML_ALIAS_EVENT && t != YAML_SEQUENCE_START_EVENT &&
+            t != YAML_MAPPING_START_EVENT)
+            continue;
+        if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) && ++depth > SPEC_MAX_DEPTH) {
+            rc = sgd_fail(c->e, SGD_EUSAGE, "%s:%d:%d: YAML nesting deeper than %d levels (a spec needs 4)", c->name,
+                          line, col, SPEC_MAX_DEPTH);
+            break;
+        }
+        if (++nodes > SPEC_MAX_NODES) {
+            rc = sgd_fail(c->e, SGD_EUSAGE, "%s:%d:%d: more than %ld YAML nodes (the limit of a spec, docs/SPEC.md)",
+                          c->name, line, col, (long)SPEC_MAX_NODES);
+            break;
+        }
+    }
+    yaml_parser_delete(&yp);
+    return rc;
+}
+
 int spec_parse(const char *text, size_t len, const char *name, spec **out, sgd_err *e)
 {
     *out = NULL;
@@ -1222,6 +1280,15 @@ int spec_parse(const char *text, size_t len, const char *name, spec **out, sgd_e
     yaml_parser_t yp;
     yaml_document_t doc, doc2;
     pctx c = {name, &doc, s, e, {{{0}, NULL, 0, 0}}, 0};
+    if (len > (size_t)SPEC_MAX_TEXT) {
+        spec_free(p);
+        return sgd_fail(e, SGD_EUSAGE, "%s: larger than %ld bytes (the limit of a spec, docs/SPEC.md)", name,
+                        (long)SPEC_MAX_TEXT);
+    }
+    if (scan_events(&c, p->text, len)) {
+        spec_free(p);
+        return e->code;
+    }
     if (!yaml_parser_initialize(&yp)) {
         spec_free(p);
         return sgd_fail(e, SGD_ENOMEM, "%s: out of memory", name);
@@ -1263,20 +1330,26 @@ int spec_load(const char *path, spec **out, sgd_err *e)
     FILE *f = fopen(path, "rb");
     if (!f)
         return sgd_fail(e, SGD_EIO, "%s: cannot read (%s)", path, strerror(errno));
+    /* a regular file over the limit is refused from its size, unread; a pipe
+     * or device is read up to one byte past the limit */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > SPEC_MAX_TEXT) {
+        fclose(f);
+        return sgd_fail(e, SGD_EUSAGE, "%s: larger than %ld bytes (the limit of a spec, docs/SPEC.md)", path,
+                        (long)SPEC_MAX_TEXT);
+    }
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     int err = 0;
     while (buf) {
         if (len == cap) {
-            if (cap >= (size_t)SPEC_MAX_TEXT) {
-                fclose(f);
-                free(buf);
-                return sgd_fail(e, SGD_EUSAGE, "%s: larger than %ld bytes; not a spec?", path, SPEC_MAX_TEXT);
-            }
-            char *nb = realloc(buf, cap * 2);
+            if (len > (size_t)SPEC_MAX_TEXT)
+                break; /* spec_parse refuses it */
+            size_t ncap = cap * 2 > (size_t)SPEC_MAX_TEXT + 1 ? (size_t)SPEC_MAX_TEXT + 1 : cap * 2;
+            char *nb = realloc(buf, ncap);
             if (!nb)
                 free(buf);
-            buf = nb, cap *= 2;
+            buf = nb, cap = ncap;
             continue;
         }
         errno = 0;

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gsl/gsl_rng.h>
@@ -107,6 +110,25 @@ static void sha256sum(const char *path, char hex[65])
     ck_assert_msg(p != NULL, "cannot run sha256sum");
     ck_assert_msg(fscanf(p, "%64s", hex) == 1, "no output from sha256sum");
     ck_assert_int_eq(pclose(p), 0);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* "parameters: " then n '[' and n ']' (close = 0: no ']') */
+static char *nested_lists(size_t n, int close)
+{
+    char *t = malloc(2 * n + 32);
+    size_t l = (size_t)sprintf(t, "parameters: ");
+    memset(t + l, '[', n);
+    memset(t + l + n, ']', close ? n : 0);
+    l += close ? 2 * n : n;
+    t[l] = '\n', t[l + 1] = 0;
+    return t;
 }
 
 /* ---------------------------------------------------------------- SHA-256 */
@@ -544,6 +566,171 @@ START_TEST(random_seeds_and_zip)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- limits */
+
+/* Deep nesting: libyaml's scanner and loader are quadratic in the depth
+ * (100,000 '[' took 26-79 s). The events are read first and the 65th open
+ * collection is refused where it starts: the root mapping is level 1, the
+ * first '[' (column 13) level 2, so level 65 is the 64th '[' at column 76. */
+START_TEST(deep_nesting)
+{
+    char *t = nested_lists(100000, 1);
+    double t0 = now();
+    parse_bad(t, "mem.yaml:1:76: YAML nesting deeper than 64 levels");
+    double dt = now() - t0;
+    ck_assert_msg(dt < 1.0, "100,000 '[' took %.2f s to be refused", dt);
+    free(t);
+    t = nested_lists(100000, 0); /* never closed: still the depth, not the syntax */
+    parse_bad(t, "mem.yaml:1:76: YAML nesting deeper than 64 levels");
+    free(t);
+    /* exactly 64 levels (63 lists under the root mapping) pass the reader
+     * and reach the spec's own checks */
+    t = nested_lists(63, 1);
+    parse_bad(t, "mem.yaml:1:13: parameters: expected a mapping of setting names to values, not a list");
+    free(t);
+    /* block nesting (indentation) counts alike: key k<i> at line i+1, column i+1 */
+    char blk[16384];
+    size_t l = 0;
+    for (int i = 0; i < 70; i++)
+        l += (size_t)snprintf(blk + l, sizeof blk - l, "%*sk%d:\n", i, "", i);
+    parse_bad(blk, "mem.yaml:65:65: YAML nesting deeper than 64 levels");
+    /* the limit is on depth, not on how many collections: 5000 flat lists are fine
+     * for the reader (and then refused by the spec's own rules) */
+    char *flat = malloc(5000 * 8 + 64);
+    l = (size_t)sprintf(flat, "parameters:\n  width: [");
+    for (int i = 0; i < 5000; i++)
+        l += (size_t)sprintf(flat + l, "%s[1]", i ? ", " : "");
+    sprintf(flat + l, "]\n");
+    parse_bad(flat, "mem.yaml:2:11: width: list items must be single values, not a list");
+    free(flat);
+}
+END_TEST
+
+/* Write text (len bytes) to a temporary file; returns its path (free it). */
+static char *write_tmp(const char *text, size_t len)
+{
+    char *path = strdup("/tmp/test_spec_bigXXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(write(fd, text, len) == (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* spec_load(path) in a child process: its exit status is the error code, its
+ * peak resident memory comes back in *rss_mb, its wall time in *secs. */
+static int load_in_child(const char *path, double *rss_mb, double *secs, char *msg, size_t msg_size)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    double t0 = now();
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        spec *sp = NULL;
+        sgd_err e = {0};
+        int rc = spec_load(path, &sp, &e);
+        ssize_t w = write(fds[1], e.msg, strlen(e.msg));
+        (void)w;
+        spec_free(sp);
+        _exit(rc);
+    }
+    close(fds[1]);
+    ssize_t n = read(fds[0], msg, msg_size - 1);
+    msg[n > 0 ? n : 0] = 0;
+    close(fds[0]);
+    int status;
+    struct rusage ru;
+    ck_assert_int_eq((int)wait4(pid, &status, 0, &ru), (int)pid);
+    *secs = now() - t0;
+    *rss_mb = (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Spec size: a file over SPEC_MAX_TEXT is refused before it is read whole,
+ * and what is allowed is bounded in memory: SPEC_MAX_NODES YAML nodes at
+ * most (libyaml's document takes ~170 bytes a node: 62 MB of list items took
+ * 940 MB per rank before these limits). */
+START_TEST(spec_size_limits)
+{
+    const size_t big = (size_t)SPEC_MAX_TEXT + 1;
+    char *text = malloc(big + 1);
+    /* a comment line padded out: valid YAML, so only the size can refuse it */
+    memset(text, ' ', big);
+    memcpy(text, "name: x\n#", 10);
+    text[big - 1] = '\n';
+    char *path = write_tmp(text, big), msg[1024], want[600];
+    double rss, secs;
+    int rc = load_in_child(path, &rss, &secs, msg, sizeof msg);
+    snprintf(want, sizeof want, "%s: larger than %ld bytes (the limit of a spec, docs/SPEC.md)", path,
+             (long)SPEC_MAX_TEXT);
+    ck_assert_int_eq(rc, SGD_EUSAGE);
+    ck_assert_str_eq(msg, want);
+    ck_assert_msg(secs < 0.5, "refusing took %.2f s", secs);
+    ck_assert_msg(rss < 64, "refusing a %zu-byte file took %.0f MB", big, rss);
+    unlink(path);
+    free(path);
+
+    /* just under the byte limit, as dense as YAML gets ("1," per item):
+     * refused by the node limit while reading events, at the item that
+     * passes it, before libyaml builds a document */
+    size_t len = 0;
+    len += (size_t)sprintf(text, "parameters:\n  width: [");
+    const size_t items = ((size_t)SPEC_MAX_TEXT - 64) / 2;
+    for (size_t i = 0; i < items; i++)
+        text[len++] = '1', text[len++] = ',';
+    text[len - 1] = ']', text[len++] = '\n';
+    ck_assert(len <= (size_t)SPEC_MAX_TEXT);
+    path = write_tmp(text, len);
+    rc = load_in_child(path, &rss, &secs, msg, sizeof msg);
+    ck_assert_int_eq(rc, SGD_EUSAGE);
+    /* nodes: the root mapping, `parameters`, its mapping, `width`, the list,
+     * then item k (0-based, at column 11 + 2k) is node 6 + k */
+    snprintf(want, sizeof want, "%s:2:%ld: more than %ld YAML nodes (the limit of a spec, docs/SPEC.md)", path,
+             11L + 2L * (SPEC_MAX_NODES - 5), (long)SPEC_MAX_NODES);
+    ck_assert_str_eq(msg, want);
+    ck_assert_msg(rss < 64, "refusing %zu items took %.0f MB", items, rss);
+    unlink(path);
+    free(path);
+
+    /* the largest list allowed (SPEC_MAX_NODES nodes in all): read, built
+     * and checked in bounded memory */
+    len = (size_t)sprintf(text, "parameters:\n  width: [");
+    for (long i = 0; i < SPEC_MAX_NODES - 5; i++)
+        text[len++] = '1', text[len++] = ',';
+    text[len - 1] = ']', text[len++] = '\n';
+    path = write_tmp(text, len);
+    rc = load_in_child(path, &rss, &secs, msg, sizeof msg);
+    ck_assert_int_eq(rc, SGD_EUSAGE);
+    ck_assert_msg(strstr(msg, ":2:13: width: value '1' is already in the list (item 1)"), "%s", msg);
+    fprintf(stderr, "spec_size_limits: %ld-node spec of %zu bytes: peak RSS %.0f MB, %.2f s\n",
+            (long)SPEC_MAX_NODES, len, rss, secs);
+    ck_assert_msg(rss < 100, "a %zu-byte spec of %ld nodes took %.0f MB", len, (long)SPEC_MAX_NODES, rss);
+    unlink(path);
+    free(path);
+    free(text);
+}
+END_TEST
+
+/* The derived lr = temperature * batch is checked like train --lr. */
+START_TEST(derived_lr_range)
+{
+    parse_bad("parameters:\n  temperature: [1e300, 1e-3]\n  batch: 8\n",
+              "mem.yaml:2:3: lr = temperature * batch: value '8e+300' out of range");
+    parse_bad("parameters:\n  temperature: [1e-3, 1e300]\n  batch: 8\n", "(run 1)");
+    /* below the bound (--lr accepts up to 1e300) it is a valid lr */
+    spec *sp = parse_ok("parameters:\n  temperature: 1e299\n  batch: 8\n  steps: 1\n");
+    ck_assert(run_of(sp, 0).lr == 1e299 * 8);
+    spec_free(sp);
+    /* random search: every draw is checked too */
+    parse_bad("method: random\nrun_count: 20\nparameters:\n  temperature: {min: 1e-3, max: 1e300}\n  batch: 64\n",
+              "mem.yaml:4:3: lr = temperature * batch: value");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- files */
 
 START_TEST(load_good_specs)
@@ -699,6 +886,11 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, load_errors);
     tcase_add_test(tc, bad_corpus);
     tcase_add_test(tc, errors_inline);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("limits");
+    tcase_add_test(tc, deep_nesting);
+    tcase_add_test(tc, spec_size_limits);
+    tcase_add_test(tc, derived_lr_range);
     suite_add_tcase(s, tc);
     return s;
 }
