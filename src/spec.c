@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
+
+#include <gsl/gsl_cdf.h>
 
 #include "rng.h"
 #include "spec.h"
@@ -21,7 +24,6 @@
 #define SPEC_MAX_RUNS 100000000LL  /* grid runs, and run_count x seeds */
 #define SPEC_MAX_CONFIGS 1000000L  /* random: run_count */
 #define SPEC_MAX_VALUES 1000000L   /* values per axis (lists, num, seeds) */
-#define SPEC_MAX_TEXT (64L << 20)  /* spec file size */
 #define SPEC_MAX_AXES 128          /* > cfg_nfields + temperature + seeds */
 /* Random search: configuration c draws from
  * rng_stream(rng_hash(sampling_seed, c), SPEC_RNG_PURPOSE). Kept apart from
@@ -503,7 +505,56 @@ static int check_duplicates(pctx *c, const int *group, int members[][16], const 
 
 typedef struct {
     const yaml_node_t *value, *values, *min, *max, *num, *scale;
+    const yaml_node_t *dist, *q, *mu, *sigma, *prob; /* W&B's keys */
+    const yaml_node_t *dist_key;                     /* the key `distribution` */
 } pmap;
+
+/* W&B's distributions (docs/SPEC.md, "W&B sweep configs"). `keys` lists
+ * what each takes besides `distribution`. */
+typedef struct {
+    const char *name;
+    int dist;  /* SPEC_DIST_*, or -1 constant, -2 categorical */
+    int q;     /* a q_ form: q defaults to 1 */
+    int grid;  /* enumerable in a grid (as W&B) */
+    const char *keys;
+} wandb_dist;
+
+static const wandb_dist wandb_dists[] = {
+    {"constant", -1, 0, 1, "value"},
+    {"categorical", -2, 0, 1, "values, probabilities"},
+    {"int_uniform", SPEC_DIST_INT_UNIFORM, 0, 1, "min, max"},
+    {"uniform", SPEC_DIST_UNIFORM, 0, 0, "min, max"},
+    {"q_uniform", SPEC_DIST_UNIFORM, 1, 1, "min, max, q"},
+    {"log_uniform", SPEC_DIST_LN_UNIFORM, 0, 0, "min, max"},
+    {"q_log_uniform", SPEC_DIST_LN_UNIFORM, 1, 0, "min, max, q"},
+    {"log_uniform_values", SPEC_DIST_LOG_UNIFORM, 0, 0, "min, max"},
+    {"q_log_uniform_values", SPEC_DIST_LOG_UNIFORM, 1, 0, "min, max, q"},
+    {"inv_log_uniform", SPEC_DIST_INV_LN_UNIFORM, 0, 0, "min, max"},
+    {"inv_log_uniform_values", SPEC_DIST_INV_LOG_UNIFORM, 0, 0, "min, max"},
+    {"normal", SPEC_DIST_NORMAL, 0, 0, "mu, sigma"},
+    {"q_normal", SPEC_DIST_NORMAL, 1, 0, "mu, sigma, q"},
+    {"log_normal", SPEC_DIST_LOG_NORMAL, 0, 0, "mu, sigma"},
+    {"q_log_normal", SPEC_DIST_LOG_NORMAL, 1, 0, "mu, sigma, q"},
+    {NULL, 0, 0, 0, NULL}};
+
+/* Does key name appear in a ", "-separated list? */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == 0))
+            return 1;
+    return 0;
+}
+
+/* A number at node n (for W&B's q, mu, sigma and log bounds). */
+static int node_real(pctx *c, const char *key, const char *what, const yaml_node_t *n, double *out)
+{
+    if (n->type != YAML_SCALAR_NODE || is_null(n) || parse_real(sval(n), out))
+        return perr(c, n, "%s: %s must be a number, not '%.40s'", key, what,
+                    n->type == YAML_SCALAR_NODE ? sval(n) : kind(n));
+    return 0;
+}
 
 /* A range {min, max, num, scale} for setting f (key node k). */
 static int parse_range(pctx *c, const char *key, const yaml_node_t *k, const yaml_node_t *map, const cfg_field *f,
@@ -596,6 +647,205 @@ static int parse_range(pctx *c, const char *key, const yaml_node_t *k, const yam
     return 0;
 }
 
+/* W&B's `probabilities` for the values of axis a: random only, one per
+ * value, >= 0, summing to 1 (within 1e-6); stored cumulative. */
+static int parse_probabilities(pctx *c, const char *key, int a, const yaml_node_t *pv)
+{
+    spec_axis *ax = &c->sp->pub.axes[a];
+    if (c->sp->pub.method == SPEC_GRID)
+        return perr(c, pv, "%s: probabilities are for method random (W&B refuses them in a grid too)", key);
+    if (pv->type != YAML_SEQUENCE_NODE)
+        return perr(c, pv, "%s: probabilities must be a list of numbers, not %s", key, kind(pv));
+    int n = (int)(pv->data.sequence.items.top - pv->data.sequence.items.start);
+    if (n != ax->n)
+        return perr(c, pv, "%s: %d probabilities for %d values", key, n, ax->n);
+    ax->cum = malloc((size_t)n * sizeof *ax->cum);
+    if (!ax->cum)
+        return oom(c);
+    double sum = 0;
+    for (int j = 0; j < n; j++) {
+        const yaml_node_t *it = node(c, pv->data.sequence.items.start[j]);
+        double p = 0;
+        if (node_real(c, key, "a probability", it, &p))
+            return c->e->code;
+        if (p < 0 || p > 1)
+            return perr(c, it, "%s: probability %.40s is not in [0, 1]", key, sval(it));
+        sum += p;
+        ax->cum[j] = sum;
+    }
+    if (fabs(sum - 1) > 1e-6)
+        return perr(c, pv, "%s: probabilities sum to %.6g, not 1", key, sum);
+    for (int j = 0; j < n; j++)
+        ax->cum[j] /= sum;
+    ax->cum[n - 1] = 1;
+    return 0;
+}
+
+/* A parameter given with W&B's `distribution` (docs/SPEC.md, "W&B sweep
+ * configs"): constant and categorical are `value` and `values`; a grid
+ * enumerates int_uniform and q_uniform as W&B does; method random draws the
+ * rest from one uniform each. */
+static int parse_dist(pctx *c, const char *key, const yaml_node_t *k, const yaml_node_t *map, const cfg_field *f,
+                      pmap *m)
+{
+    spec_impl *s = c->sp;
+    const int grid = s->pub.method == SPEC_GRID;
+    const char *dn = m->dist->type == YAML_SCALAR_NODE ? sval(m->dist) : "";
+    const wandb_dist *wd = NULL;
+    for (const wandb_dist *w = wandb_dists; w->name; w++)
+        if (!strcmp(w->name, dn))
+            wd = w;
+    if (!wd) {
+        const char *best = NULL;
+        int bestd = 4;
+        for (const wandb_dist *w = wandb_dists; w->name; w++) {
+            int d = cfg_edit_distance(dn, w->name);
+            if (d < bestd)
+                bestd = d, best = w->name;
+        }
+        if (!strcmp(dn, "beta") || !strcmp(dn, "q_beta"))
+            return perr(c, m->dist, "%s: distribution %s is not supported (use uniform, normal, ...)", key, dn);
+        if (best)
+            return perr(c, m->dist, "%s: unknown distribution '%.40s' (did you mean '%s'?)", key, dn, best);
+        return perr(c, m->dist, "%s: unknown distribution '%.40s' (W&B's: constant, categorical, int_uniform, uniform, "
+                                "q_uniform, log_uniform, q_log_uniform, log_uniform_values, q_log_uniform_values, "
+                                "inv_log_uniform, inv_log_uniform_values, normal, q_normal, log_normal, q_log_normal)",
+                    key, m->dist->type == YAML_SCALAR_NODE ? dn : kind(m->dist));
+    }
+    /* only the keys this distribution takes */
+    const struct {
+        const char *name;
+        const yaml_node_t *n;
+    } given[] = {{"value", m->value}, {"values", m->values}, {"min", m->min},     {"max", m->max},
+                 {"num", m->num},     {"scale", m->scale},   {"q", m->q},         {"mu", m->mu},
+                 {"sigma", m->sigma}, {"probabilities", m->prob}};
+    for (size_t j = 0; j < sizeof given / sizeof given[0]; j++)
+        if (given[j].n && !in_list(wd->keys, given[j].name)) {
+            /* the key's own node: the value's parent pair */
+            const yaml_node_t *at = given[j].n;
+            for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
+                if (node(c, p->value) == given[j].n)
+                    at = node(c, p->key);
+            return perr(c, at, "%s: %s does not go with distribution %s (it takes %s)", key, given[j].name, wd->name,
+                        wd->keys);
+        }
+    if (wd->dist == -1 || wd->dist == -2) { /* constant, categorical: as value / values */
+        if (wd->dist == -1 && !m->value)
+            return perr(c, map, "%s: distribution constant needs value", key);
+        if (wd->dist == -2 && !m->values)
+            return perr(c, map, "%s: distribution categorical needs values", key);
+        if (m->value) {
+            if (m->value->type != YAML_SCALAR_NODE || is_null(m->value))
+                return perr(c, m->value, "%s: value must be a single value, not %s", key,
+                            is_null(m->value) ? "nothing" : kind(m->value));
+            cfg scratch;
+            cfg *dst = f == &temp_field ? &scratch : &s->pub.base;
+            char who[320];
+            sgd_err e1 = {0};
+            cfg_defaults(&scratch);
+            who_at(c, m->value, key, who, sizeof who);
+            if (cfg_set(dst, f, sval(m->value), who, &e1))
+                return sgd_fail(c->e, e1.code, "%s", e1.msg);
+            if (f == &temp_field)
+                s->temp_given = 1, s->temp = scratch.lr;
+            return 0;
+        }
+        if (m->values->type != YAML_SEQUENCE_NODE)
+            return perr(c, m->values, "%s: values must be a list [a, b, ...], not %s", key, kind(m->values));
+        long n = (long)(m->values->data.sequence.items.top - m->values->data.sequence.items.start);
+        if (n == 0)
+            return perr(c, m->values, "%s: empty values list", key);
+        int a;
+        if (axis_new(c, key, k, f, n, &a) || parse_values(c, a, m->values))
+            return c->e->code;
+        if (f == &temp_field)
+            s->temp_given = 1;
+        return m->prob ? parse_probabilities(c, key, a, m->prob) : 0;
+    }
+    if (f->type == CFG_BOOL || f->type == CFG_ENUM || f->type == CFG_STR)
+        return perr(c, m->dist, "%s: distribution %s needs a numeric setting (list the choices with values: [...])",
+                    key, wd->name);
+    if (grid && !wd->grid)
+        return perr(c, m->dist, "%s: distribution %s is drawn at random; method grid takes constant, categorical, "
+                                "int_uniform and q_uniform (as W&B), or a range {min, max, num}", key, wd->name);
+    const int normal = wd->dist == SPEC_DIST_NORMAL || wd->dist == SPEC_DIST_LOG_NORMAL;
+    if (!normal && (!m->min || !m->max))
+        return perr(c, map, "%s: a range needs both min and max", key);
+    double lo = 0, hi = 0, q = wd->q ? 1 : 0, mu = 0, sigma = 1;
+    if (!normal && (node_real(c, key, "min", m->min, &lo) || node_real(c, key, "max", m->max, &hi)))
+        return c->e->code;
+    if (!normal && lo > hi)
+        return perr(c, m->min, "%s: min %.40s is larger than max %.40s", key, sval(m->min), sval(m->max));
+    if (m->q && (node_real(c, key, "q", m->q, &q) || (q <= 0 && perr(c, m->q, "%s: q must be > 0", key))))
+        return c->e->code;
+    if (m->mu && node_real(c, key, "mu", m->mu, &mu))
+        return c->e->code;
+    if (m->sigma && (node_real(c, key, "sigma", m->sigma, &sigma) ||
+                     (sigma <= 0 && perr(c, m->sigma, "%s: sigma must be > 0", key))))
+        return c->e->code;
+    if (wd->dist == SPEC_DIST_INT_UNIFORM && (lo != floor(lo) || hi != floor(hi)))
+        return perr(c, lo != floor(lo) ? m->min : m->max, "%s: int_uniform needs integer min and max", key);
+    if ((wd->dist == SPEC_DIST_LOG_UNIFORM || wd->dist == SPEC_DIST_INV_LOG_UNIFORM) && lo <= 0)
+        return perr(c, m->min, "%s: %s needs min > 0 (got %.40s)", key, wd->name, sval(m->min));
+    if (is_integer_type(f) && wd->dist != SPEC_DIST_INT_UNIFORM && !(q > 0 && q == floor(q)))
+        return perr(c, m->dist, "%s: distribution %s draws reals and %s takes integers (use int_uniform, or a q_ "
+                                "distribution with a whole q)", key, wd->name, key);
+    /* bounds that are values of the setting must be valid values of it
+     * (q_ forms round, and log_uniform's are logarithms: their draws are checked) */
+    if (!normal && !wd->q && wd->dist != SPEC_DIST_LN_UNIFORM && wd->dist != SPEC_DIST_INV_LN_UNIFORM)
+        for (int j = 0; j < 2; j++) {
+            const yaml_node_t *n = j ? m->max : m->min;
+            cfg scratch;
+            char who[320];
+            sgd_err e1 = {0};
+            cfg_defaults(&scratch);
+            who_at(c, n, key, who, sizeof who);
+            if (cfg_set(&scratch, f, sval(n), who, &e1))
+                return sgd_fail(c->e, e1.code, "%s", e1.msg);
+        }
+    if (grid) { /* W&B: int_uniform -> range(min, max + 1); q_uniform -> numpy.arange(min, max, q) */
+        double cnt = wd->dist == SPEC_DIST_INT_UNIFORM ? hi - lo + 1 : ceil((hi - lo) / q);
+        if (!(cnt >= 1))
+            return perr(c, map, "%s: numpy.arange(%.40s, %.40s, q) is empty (W&B's q_uniform excludes max)", key,
+                        sval(m->min), sval(m->max));
+        if (cnt > SPEC_MAX_VALUES)
+            return perr(c, map, "%s: more than %ld values", key, SPEC_MAX_VALUES);
+        int a;
+        if (axis_new(c, key, k, f, (long)cnt, &a))
+            return c->e->code;
+        snprintf(s->pub.axes[a].dist_name, sizeof s->pub.axes[a].dist_name, "%s", wd->name);
+        for (long i = 0; i < (long)cnt; i++) {
+            double v = wd->dist == SPEC_DIST_INT_UNIFORM ? lo + (double)i : lo + (double)i * q;
+            char text[40];
+            if (is_integer_type(f))
+                snprintf(text, sizeof text, "%lld", llround(v));
+            else
+                fmt_real(v, text, sizeof text);
+            if (axis_set(c, a, (int)i, text, k))
+                return c->e->code;
+        }
+        if (f == &temp_field)
+            s->temp_given = 1;
+        return 0;
+    }
+    int a = 0;
+    if (axis_new(c, key, k, f, 0, &a))
+        return c->e->code;
+    spec_axis *ax = &s->pub.axes[a];
+    snprintf(ax->dist_name, sizeof ax->dist_name, "%s", wd->name);
+    ax->dist = wd->dist;
+    ax->q = q, ax->mu = mu, ax->sigma = sigma, ax->a = lo, ax->b = hi;
+    ax->min = wd->dist == SPEC_DIST_LN_UNIFORM ? exp(lo) : wd->dist == SPEC_DIST_INV_LN_UNIFORM ? exp(-hi) : lo;
+    ax->max = wd->dist == SPEC_DIST_LN_UNIFORM ? exp(hi) : wd->dist == SPEC_DIST_INV_LN_UNIFORM ? exp(-lo) : hi;
+    if (normal)
+        ax->min = ax->max = NAN;
+    ax->log_scale = wd->dist == SPEC_DIST_LOG_UNIFORM || wd->dist == SPEC_DIST_LN_UNIFORM ||
+                    wd->dist == SPEC_DIST_INV_LN_UNIFORM || wd->dist == SPEC_DIST_INV_LOG_UNIFORM;
+    if (f == &temp_field)
+        s->temp_given = 1;
+    return 0;
+}
+
 static int add_key(pctx *c, const char *name, const yaml_node_t *k)
 {
     spec_impl *s = c->sp;
@@ -647,11 +897,28 @@ static int parse_param(pctx *c, const yaml_node_t *k, const yaml_node_t *v)
             const char *n = sval(pk);
             const yaml_node_t **slot = !strcmp(n, "value") ? &m.value : !strcmp(n, "values") ? &m.values
                                        : !strcmp(n, "min") ? &m.min : !strcmp(n, "max") ? &m.max
-                                       : !strcmp(n, "num") ? &m.num : !strcmp(n, "scale") ? &m.scale : NULL;
+                                       : !strcmp(n, "num") ? &m.num : !strcmp(n, "scale") ? &m.scale
+                                       : !strcmp(n, "distribution") ? &m.dist : !strcmp(n, "q") ? &m.q
+                                       : !strcmp(n, "mu") ? &m.mu : !strcmp(n, "sigma") ? &m.sigma
+                                       : !strcmp(n, "probabilities") ? &m.prob : NULL;
+            if (!strcmp(n, "parameters"))
+                return perr(c, pk, "%s: nested parameters are not supported (every setting goes directly under "
+                                   "parameters:)", key);
             if (!slot)
-                return perr(c, pk, "%s: unknown key '%.40s' (accepted: value, values, min, max, num, scale)", key, n);
+                return perr(c, pk, "%s: unknown key '%.40s' (accepted: value, values, min, max, num, scale; "
+                                   "W&B's distribution, q, mu, sigma, probabilities)", key, n);
             *slot = pv;
+            if (slot == &m.dist)
+                m.dist_key = pk;
         }
+        if (m.dist)
+            return parse_dist(c, key, k, v, f, &m);
+        const yaml_node_t *wk = m.q ? m.q : m.mu ? m.mu : m.sigma;
+        if (wk)
+            return perr(c, wk, "%s: %s goes with a W&B distribution (distribution: q_uniform, normal, ...)", key,
+                        wk == m.q ? "q" : wk == m.mu ? "mu" : "sigma");
+        if (m.prob && !m.values)
+            return perr(c, m.prob, "%s: probabilities go with values", key);
         if (m.value && m.values)
             return perr(c, v, "%s: give value or values, not both", key);
         const yaml_node_t *rk = m.min ? m.min : m.max ? m.max : m.num ? m.num : m.scale;
@@ -693,7 +960,7 @@ static int parse_param(pctx *c, const yaml_node_t *k, const yaml_node_t *v)
             return c->e->code;
         if (f == &temp_field)
             s->temp_given = 1;
-        return 0;
+        return m.prob ? parse_probabilities(c, key, a, m.prob) : 0;
     }
     if (parse_range(c, key, k, map, f, &m))
         return c->e->code;
@@ -710,7 +977,60 @@ typedef struct {
 
 typedef struct {
     kv name, description, method, run_count, sampling_seed, seeds, parameters, zip;
+    kv run_cap, metric, program, command, project, entity, early_terminate; /* W&B's */
 } top;
+
+/* A line for check: what a W&B key did. */
+static void note(spec *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(spec *p, const char *fmt, ...)
+{
+    if (p->n_notes >= (int)(sizeof p->notes / sizeof p->notes[0]))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->notes[p->n_notes++], sizeof p->notes[0], fmt, ap);
+    va_end(ap);
+}
+
+/* W&B's `metric: {name, goal, target}`: the name and goal are kept
+ * (spec->metric, spec->metric_goal); target is noted as unused. */
+static int parse_metric(pctx *c, const kv *mt)
+{
+    spec *p = &c->sp->pub;
+    const yaml_node_t *v = mt->v, *name = NULL, *goal = NULL, *target = NULL;
+    if (v->type != YAML_MAPPING_NODE)
+        return perr(c, v, "metric: expected a mapping {name, goal}, not %s", kind(v));
+    if (check_map(c, v, "metric"))
+        return c->e->code;
+    for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+        const yaml_node_t *k = node(c, q->key);
+        const char *n = sval(k);
+        const yaml_node_t **slot = !strcmp(n, "name") ? &name : !strcmp(n, "goal") ? &goal
+                                   : !strcmp(n, "target") ? &target : NULL;
+        if (!slot)
+            return perr(c, k, "metric: unknown key '%.40s' (accepted: name, goal, target)", n);
+        *slot = node(c, q->value);
+    }
+    if (!name)
+        return perr(c, v, "metric: needs name (the metric W&B would optimise, e.g. test_loss)");
+    if (name->type != YAML_SCALAR_NODE || is_null(name) || strlen(sval(name)) >= sizeof p->metric)
+        return perr(c, name, "metric: name must be text of at most %zu characters", sizeof p->metric - 1);
+    snprintf(p->metric, sizeof p->metric, "%s", sval(name));
+    p->metric_goal = -1;
+    if (goal) {
+        const char *g = goal->type == YAML_SCALAR_NODE ? sval(goal) : "";
+        if (!strcmp(g, "maximize"))
+            p->metric_goal = 1;
+        else if (strcmp(g, "minimize"))
+            return perr(c, goal, "metric: goal '%.40s' (accepted: minimize, maximize)",
+                        goal->type == YAML_SCALAR_NODE ? g : kind(goal));
+    }
+    note(p, "metric: %s, %s (kept with the spec; the sweep itself runs every run in full)", p->metric,
+         p->metric_goal > 0 ? "maximize" : "minimize");
+    if (target)
+        note(p, "metric.target: ignored (W&B stops launching runs once one reaches it; every run here is run)");
+    return 0;
+}
 
 static int parse_seeds(pctx *c, const kv *sd)
 {
@@ -789,6 +1109,9 @@ static int parse_zip(pctx *c, const kv *z, int *group, int members[][16], int *n
             if (group[a] >= 0)
                 return perr(c, it, "zip: '%.60s' is already in a zip group", name);
             const spec_axis *ax = &s->pub.axes[a];
+            if (ax->cum)
+                return perr(c, it, "zip: '%.60s' has probabilities; a zip group draws one index for all its members",
+                            name);
             if (s->pub.method == SPEC_RANDOM && ax->n == 0)
                 return perr(c, it, "zip: '%.60s' is a sampled range; with method random only values lists can be zipped",
                             name);
@@ -887,6 +1210,53 @@ static void apply(const spec_impl *s, int a, int k, cfg *out, double *temp)
         field_put(out, s->field[a], s->val[a][k], s->pub.axes[a].values[k]);
 }
 
+/* W&B's distributions (docs/SPEC.md): x from one uniform u in [0, 1). The
+ * normal ones take Phi^-1 at u + 2^-33, the middle of u's cell (gsl's
+ * mt19937 gives u = k / 2^32), so one uniform is one draw and never 0. */
+static double wandb_draw(const spec_axis *ax, double u)
+{
+    double x = 0;
+    switch (ax->dist) {
+    case SPEC_DIST_UNIFORM: x = ax->a + u * (ax->b - ax->a); break;
+    case SPEC_DIST_INT_UNIFORM: x = fmin(ax->a + floor(u * (ax->b - ax->a + 1)), ax->b); break;
+    case SPEC_DIST_LOG_UNIFORM: x = exp(log(ax->a) + u * (log(ax->b) - log(ax->a))); break;
+    case SPEC_DIST_LN_UNIFORM: x = exp(ax->a + u * (ax->b - ax->a)); break;
+    case SPEC_DIST_INV_LN_UNIFORM: x = exp(-(ax->a + u * (ax->b - ax->a))); break;
+    case SPEC_DIST_INV_LOG_UNIFORM: x = 1 / exp(log(1 / ax->b) + u * (log(1 / ax->a) - log(1 / ax->b))); break;
+    case SPEC_DIST_NORMAL: x = ax->mu + ax->sigma * gsl_cdf_ugaussian_Pinv(u + 0x1p-33); break;
+    case SPEC_DIST_LOG_NORMAL: x = exp(ax->mu + ax->sigma * gsl_cdf_ugaussian_Pinv(u + 0x1p-33)); break;
+    }
+    /* bounds that are values: exp/log rounding must not step outside them */
+    if (!ax->q && (ax->dist == SPEC_DIST_UNIFORM || ax->dist == SPEC_DIST_LOG_UNIFORM ||
+                   ax->dist == SPEC_DIST_INV_LOG_UNIFORM))
+        x = fmin(fmax(x, ax->a), ax->b);
+    if (ax->q > 0)
+        x = nearbyint(x / ax->q) * ax->q; /* round half to even, as numpy.round */
+    return x;
+}
+
+/* A drawn x as a value of axis a's setting, checked as train checks it
+ * (draws from normal or rounded by q can leave the setting's range). The
+ * message names the key; the caller adds the run. */
+static int wandb_value(const spec_impl *s, int a, double x, spec_val *v, sgd_err *e)
+{
+    const spec_axis *ax = &s->pub.axes[a];
+    const cfg_field *f = s->field[a];
+    char text[40], who[320];
+    if (is_integer_type(f) && fabs(x) < 9e18)
+        snprintf(text, sizeof text, "%lld", llround(x));
+    else
+        fmt_real(x, text, sizeof text);
+    snprintf(who, sizeof who, "%s:%d:%d: %s", s->pub.path, ax->line, ax->col, ax->name);
+    cfg scratch;
+    cfg_defaults(&scratch);
+    sgd_err e1 = {0};
+    if (cfg_set(&scratch, f, text, who, &e1))
+        return sgd_fail(e, e1.code, "%s", e1.msg);
+    *v = field_get(&scratch, f);
+    return 0;
+}
+
 /* Random search: the draws of configuration ci into out (seed not set). */
 static int draw_config(const spec_impl *s, long ci, cfg *out, double *temp, sgd_err *e)
 {
@@ -901,7 +1271,14 @@ static int draw_config(const spec_impl *s, long ci, cfg *out, double *temp, sgd_
         const spec_axis *ax = &p->axes[a0];
         const cfg_field *f = s->field[a0];
         if (ax->n > 0) { /* categorical; zip members share the index */
-            int k = (int)gsl_rng_uniform_int(r, (unsigned long)ax->n);
+            int k;
+            if (ax->cum) { /* W&B probabilities: the first k with cum[k] > u */
+                double u = gsl_rng_uniform(r);
+                for (k = 0; k < ax->n - 1 && !(ax->cum[k] > u); k++)
+                    ;
+            } else {
+                k = (int)gsl_rng_uniform_int(r, (unsigned long)ax->n);
+            }
             for (int b = a0; b < p->n_axes; b++)
                 if (p->axes[b].dim == g && b != s->seeds_axis)
                     apply(s, b, k, out, temp);
@@ -909,7 +1286,12 @@ static int draw_config(const spec_impl *s, long ci, cfg *out, double *temp, sgd_
         }
         double u = gsl_rng_uniform(r); /* [0, 1) */
         spec_val v;
-        if (is_integer_type(f) && !ax->log_scale) {
+        if (ax->dist != SPEC_DIST_NATIVE) {
+            if (wandb_value(s, a0, wandb_draw(ax, u), &v, e)) {
+                gsl_rng_free(r);
+                return e->code;
+            }
+        } else if (is_integer_type(f) && !ax->log_scale) {
             /* every integer of [min, max] equally likely */
             long long lo = llround(ax->min), hi = llround(ax->max);
             uint64_t span = (uint64_t)(hi - lo) + 1;
@@ -968,6 +1350,35 @@ int spec_run_temperature(const spec *sp, long i, cfg *out, double *temperature, 
     return 0;
 }
 
+void spec_axis_describe(const spec_axis *a, char *buf, size_t size)
+{
+    size_t l = 0;
+    buf[0] = 0;
+#define PUT(...) (l += (size_t)snprintf(buf + l, l < size ? size - l : 0, __VA_ARGS__))
+    if (a->n > 0) {
+        PUT("%d values:", a->n);
+        for (int j = 0; j < a->n && j < 12; j++)
+            PUT(" %s", a->values[j]);
+        if (a->n > 12)
+            PUT(" ...");
+        if (a->cum)
+            PUT(" (probabilities %.3g", a->cum[0]);
+        for (int j = 1; a->cum && j < a->n && j < 12; j++)
+            PUT(" %.3g", a->cum[j] - a->cum[j - 1]);
+        if (a->cum)
+            PUT(")");
+    } else if (a->dist == SPEC_DIST_NATIVE) {
+        PUT("%s-uniform [%g, %g]", a->log_scale ? "log" : "", a->min, a->max);
+    } else if (a->dist == SPEC_DIST_NORMAL || a->dist == SPEC_DIST_LOG_NORMAL) {
+        PUT("%s mu %g sigma %g", a->dist_name, a->mu, a->sigma);
+    } else {
+        PUT("%s [%g, %g]", a->dist_name, a->a, a->b);
+    }
+    if (a->n == 0 && a->q > 0)
+        PUT(", q %g", a->q);
+#undef PUT
+}
+
 void spec_run_index(const spec *sp, long i, int *idx)
 {
     for (int d = sp->n_dims - 1; d >= 0; d--) {
@@ -1009,6 +1420,16 @@ static int check_run(const spec_impl *s, long i, const cfg *c, sgd_err *e)
         snprintf(e1.msg, sizeof e1.msg, "temperature: lr = temperature * batch %d is not finite", c->batch);
         return run_error(s, i, e1.msg, e);
     }
+    /* the derived lr is range-checked as train --lr is: by cfg_set, on its
+     * exact value (fmt_real reads back as the same double) */
+    if (s->temp_given) {
+        char text[40];
+        cfg scratch;
+        cfg_defaults(&scratch);
+        fmt_real(c->lr, text, sizeof text);
+        if (cfg_set(&scratch, cfg_find("lr"), text, "lr = temperature * batch", &e1))
+            return run_error(s, i, e1.msg, e);
+    }
     if (cfg_validate(c, "", &e1))
         return run_error(s, i, e1.msg, e);
     return 0;
@@ -1028,8 +1449,13 @@ static int validate_runs(const spec_impl *s, sgd_err *e)
     for (long ci = 0; ci < s->n_configs; ci++) {
         double temp = s->temp;
         c = p->base;
-        if (draw_config(s, ci, &c, &temp, e))
-            return e->code;
+        if (draw_config(s, ci, &c, &temp, e)) {
+            char msg[sizeof e->msg]; /* sgd_fail keeps a first error: restate it with the run */
+            const int code = e->code;
+            snprintf(msg, sizeof msg, "%s", e->msg);
+            e->code = 0;
+            return sgd_fail(e, code, "%s (run %ld)", msg, ci * s->n_seeds);
+        }
         if (s->temp_given)
             c.lr = temp * (double)c.batch;
         for (long j = 0; j < s->n_seeds; j++) {
@@ -1060,7 +1486,11 @@ static int parse_doc(pctx *c, const yaml_node_t *root)
         kv *slot = !strcmp(n, "name") ? &t.name : !strcmp(n, "description") ? &t.description
                    : !strcmp(n, "method") ? &t.method : !strcmp(n, "run_count") ? &t.run_count
                    : !strcmp(n, "sampling_seed") ? &t.sampling_seed : !strcmp(n, "seeds") ? &t.seeds
-                   : !strcmp(n, "parameters") ? &t.parameters : !strcmp(n, "zip") ? &t.zip : NULL;
+                   : !strcmp(n, "parameters") ? &t.parameters : !strcmp(n, "zip") ? &t.zip
+                   : !strcmp(n, "run_cap") ? &t.run_cap : !strcmp(n, "metric") ? &t.metric
+                   : !strcmp(n, "program") ? &t.program : !strcmp(n, "command") ? &t.command
+                   : !strcmp(n, "project") ? &t.project : !strcmp(n, "entity") ? &t.entity
+                   : !strcmp(n, "early_terminate") ? &t.early_terminate : NULL;
         if (!slot) {
             const char *sg = suggest_top(n);
             if (sg)
@@ -1068,7 +1498,7 @@ static int parse_doc(pctx *c, const yaml_node_t *root)
             if (cfg_find(n) || !strcmp(n, "temperature"))
                 return perr(c, k, "unknown key '%.60s' (settings go under parameters:)", n);
             return perr(c, k, "unknown key '%.60s' (accepted: name, description, method, run_count, sampling_seed, "
-                              "seeds, parameters, zip)", n);
+                              "seeds, parameters, zip; from W&B: run_cap, metric, program, command, project, entity)", n);
         }
         slot->k = k, slot->v = v;
     }
@@ -1077,9 +1507,29 @@ static int parse_doc(pctx *c, const yaml_node_t *root)
     if (t.description.v && t.description.v->type != YAML_SCALAR_NODE)
         return perr(c, t.description.v, "description: expected text, not %s", kind(t.description.v));
 
+    if (t.early_terminate.k)
+        return perr(c, t.early_terminate.k, "early_terminate: not supported: every run here trains to its budget "
+                                            "(W&B's hyperband stops runs by their metric); remove it (stop_at: acc or "
+                                            "loss ends a run when it fits)");
+    /* W&B keys that name W&B's side of a sweep: accepted, unused, and said so */
+    if (t.program.k)
+        note(p, "program: ignored (W&B's training script; every run here is sgdsweep train with the settings under "
+                "parameters)");
+    if (t.command.k)
+        note(p, "command: ignored (W&B's command line for the script; settings go under parameters)");
+    if (t.project.k)
+        note(p, "project: ignored (W&B's place for the runs; results go to the file of run -o)");
+    if (t.entity.k)
+        note(p, "entity: ignored (W&B's team or user; results go to the file of run -o)");
+    if (t.metric.k && parse_metric(c, &t.metric))
+        return c->e->code;
     p->method = SPEC_GRID;
     if (t.method.v) {
         const char *m = t.method.v->type == YAML_SCALAR_NODE ? sval(t.method.v) : "";
+        if (!strcmp(m, "bayes"))
+            return perr(c, t.method.v, "method: bayes is not supported: W&B's Bayesian search picks each run from "
+                                       "the results of earlier runs, and a sweep here fixes every run before it "
+                                       "starts; use method: random with run_cap (or run_count), or method: grid");
         if (!strcmp(m, "random"))
             p->method = SPEC_RANDOM;
         else if (strcmp(m, "grid"))
@@ -1092,10 +1542,13 @@ static int parse_doc(pctx *c, const yaml_node_t *root)
         if (t.sampling_seed.k)
             return perr(c, t.sampling_seed.k, "sampling_seed: only for method random");
     } else {
-        if (!t.run_count.k)
-            return perr(c, t.method.v, "method random needs run_count (the number of configurations to draw)");
+        if (t.run_count.k && t.run_cap.k)
+            return perr(c, t.run_cap.k, "run_cap: give run_count (configurations) or run_cap (runs, as W&B), not both");
+        if (!t.run_count.k && !t.run_cap.k)
+            return perr(c, t.method.v, "method random needs run_count (the number of configurations to draw), or "
+                                       "run_cap (W&B: the number of runs)");
         const yaml_node_t *v = t.run_count.v;
-        if (v->type != YAML_SCALAR_NODE || parse_count(sval(v), 1, SPEC_MAX_CONFIGS, &s->n_configs))
+        if (v && (v->type != YAML_SCALAR_NODE || parse_count(sval(v), 1, SPEC_MAX_CONFIGS, &s->n_configs)))
             return perr(c, v, "run_count: expected an integer from 1 to %ld, got '%.40s'", SPEC_MAX_CONFIGS,
                         v->type == YAML_SCALAR_NODE ? sval(v) : kind(v));
         if (t.sampling_seed.k) {
@@ -1112,6 +1565,28 @@ static int parse_doc(pctx *c, const yaml_node_t *root)
     }
     if (t.seeds.k && parse_seeds(c, &t.seeds))
         return c->e->code;
+    long run_cap = 0;
+    if (t.run_cap.k) {
+        const yaml_node_t *v = t.run_cap.v;
+        if (v->type != YAML_SCALAR_NODE || parse_count(sval(v), 1, (long)SPEC_MAX_RUNS, &run_cap))
+            return perr(c, v, "run_cap: expected an integer from 1 to %lld, got '%.40s'", SPEC_MAX_RUNS,
+                        v->type == YAML_SCALAR_NODE ? sval(v) : kind(v));
+        if (p->method == SPEC_RANDOM) {
+            /* W&B: the number of runs. Each configuration runs once per seed. */
+            long ns = s->seeds_axis >= 0 ? p->axes[s->seeds_axis].n : 1;
+            if (run_cap % ns)
+                return perr(c, v, "run_cap: %ld runs is not a multiple of the %ld seeds (each configuration runs "
+                                  "once per seed)", run_cap, ns);
+            if (run_cap / ns > SPEC_MAX_CONFIGS)
+                return perr(c, v, "run_cap: %ld runs is more than %ld configurations", run_cap, SPEC_MAX_CONFIGS);
+            s->n_configs = run_cap / ns;
+            if (ns > 1)
+                note(p, "run_cap %ld: %ld runs, %ld configurations x %ld seeds (run_count %ld)", run_cap, run_cap,
+                     s->n_configs, ns, s->n_configs);
+            else
+                note(p, "run_cap %ld: %ld runs drawn (run_count %ld)", run_cap, run_cap, s->n_configs);
+        }
+    }
     if (t.parameters.k) {
         const yaml_node_t *pm = t.parameters.v;
         if (pm->type != YAML_MAPPING_NODE)
@@ -1152,6 +1627,11 @@ static int parse_doc(pctx *c, const yaml_node_t *root)
             }
         }
         p->n_runs = (long)n;
+        if (run_cap && run_cap < n)
+            return perr(c, t.run_cap.v, "run_cap: %ld is fewer than the grid's %lld runs; a grid runs every "
+                                        "combination (remove run_cap, or use method: random)", run_cap, n);
+        if (run_cap)
+            note(p, "run_cap %ld: at least the grid's %lld runs, so every combination runs (as in W&B)", run_cap, n);
     } else {
         s->n_seeds = s->seeds_axis >= 0 ? p->axes[s->seeds_axis].n : 1;
         long long n = (long long)s->n_configs * s->n_seeds;
@@ -1193,6 +1673,54 @@ static int yaml_error(const pctx *c, yaml_parser_t *yp, const char *text, size_t
                     yp->problem ? yp->problem : "unknown");
 }
 
+/* Read the events of the whole stream once, before libyaml builds a
+ * document, and refuse what would make that costly: nesting deeper than
+ * SPEC_MAX_DEPTH (libyaml's scanner keeps one simple-key slot per flow level
+ * and scans them all at each token, and its loader is quadratic in the depth
+ * too: 100,000 '[' took a minute) and more than SPEC_MAX_NODES nodes (its
+ * document takes ~170 bytes a node). A syntax error is reported here, as the
+ * loader would report it (same parser, same message). */
+static int scan_events(const pctx *c, const char *text, size_t len)
+{
+    yaml_parser_t yp;
+    if (!yaml_parser_initialize(&yp))
+        return oom(c);
+    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+    int rc = 0, depth = 0;
+    long nodes = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&yp, &ev)) {
+            rc = yaml_error(c, &yp, text, len);
+            break;
+        }
+        const yaml_event_type_t t = ev.type;
+        const int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT)
+            break;
+        if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+            continue;
+        }
+        if (t != YAML_SCALAR_EVENT && t != YAML_ALIAS_EVENT && t != YAML_SEQUENCE_START_EVENT &&
+            t != YAML_MAPPING_START_EVENT)
+            continue;
+        if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) && ++depth > SPEC_MAX_DEPTH) {
+            rc = sgd_fail(c->e, SGD_EUSAGE, "%s:%d:%d: YAML nesting deeper than %d levels (a spec needs 4)", c->name,
+                          line, col, SPEC_MAX_DEPTH);
+            break;
+        }
+        if (++nodes > SPEC_MAX_NODES) {
+            rc = sgd_fail(c->e, SGD_EUSAGE, "%s:%d:%d: more than %ld YAML nodes (the limit of a spec, docs/SPEC.md)",
+                          c->name, line, col, (long)SPEC_MAX_NODES);
+            break;
+        }
+    }
+    yaml_parser_delete(&yp);
+    return rc;
+}
+
 int spec_parse(const char *text, size_t len, const char *name, spec **out, sgd_err *e)
 {
     *out = NULL;
@@ -1222,6 +1750,15 @@ int spec_parse(const char *text, size_t len, const char *name, spec **out, sgd_e
     yaml_parser_t yp;
     yaml_document_t doc, doc2;
     pctx c = {name, &doc, s, e, {{{0}, NULL, 0, 0}}, 0};
+    if (len > (size_t)SPEC_MAX_TEXT) {
+        spec_free(p);
+        return sgd_fail(e, SGD_EUSAGE, "%s: larger than %ld bytes (the limit of a spec, docs/SPEC.md)", name,
+                        (long)SPEC_MAX_TEXT);
+    }
+    if (scan_events(&c, p->text, len)) {
+        spec_free(p);
+        return e->code;
+    }
     if (!yaml_parser_initialize(&yp)) {
         spec_free(p);
         return sgd_fail(e, SGD_ENOMEM, "%s: out of memory", name);
@@ -1263,20 +1800,26 @@ int spec_load(const char *path, spec **out, sgd_err *e)
     FILE *f = fopen(path, "rb");
     if (!f)
         return sgd_fail(e, SGD_EIO, "%s: cannot read (%s)", path, strerror(errno));
+    /* a regular file over the limit is refused from its size, unread; a pipe
+     * or device is read up to one byte past the limit */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > SPEC_MAX_TEXT) {
+        fclose(f);
+        return sgd_fail(e, SGD_EUSAGE, "%s: larger than %ld bytes (the limit of a spec, docs/SPEC.md)", path,
+                        (long)SPEC_MAX_TEXT);
+    }
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     int err = 0;
     while (buf) {
         if (len == cap) {
-            if (cap >= (size_t)SPEC_MAX_TEXT) {
-                fclose(f);
-                free(buf);
-                return sgd_fail(e, SGD_EUSAGE, "%s: larger than %ld bytes; not a spec?", path, SPEC_MAX_TEXT);
-            }
-            char *nb = realloc(buf, cap * 2);
+            if (len > (size_t)SPEC_MAX_TEXT)
+                break; /* spec_parse refuses it */
+            size_t ncap = cap * 2 > (size_t)SPEC_MAX_TEXT + 1 ? (size_t)SPEC_MAX_TEXT + 1 : cap * 2;
+            char *nb = realloc(buf, ncap);
             if (!nb)
                 free(buf);
-            buf = nb, cap *= 2;
+            buf = nb, cap = ncap;
             continue;
         }
         errno = 0;
@@ -1309,6 +1852,7 @@ void spec_free(spec *sp)
         for (int k = 0; sp->axes[a].values && k < sp->axes[a].n; k++)
             free(sp->axes[a].values[k]);
         free(sp->axes[a].values);
+        free(sp->axes[a].cum);
         if (s->val)
             free(s->val[a]);
     }

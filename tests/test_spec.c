@@ -13,8 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 
 #include "cfg.h"
@@ -107,6 +111,33 @@ static void sha256sum(const char *path, char hex[65])
     ck_assert_msg(p != NULL, "cannot run sha256sum");
     ck_assert_msg(fscanf(p, "%64s", hex) == 1, "no output from sha256sum");
     ck_assert_int_eq(pclose(p), 0);
+}
+
+/* Memory bounds are for the plain build; AddressSanitizer's shadow memory
+ * and quarantine multiply resident memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_SCALE 6
+#else
+#define RSS_SCALE 1
+#endif
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* "parameters: " then n '[' and n ']' (close = 0: no ']') */
+static char *nested_lists(size_t n, int close)
+{
+    char *t = malloc(2 * n + 32);
+    size_t l = (size_t)sprintf(t, "parameters: ");
+    memset(t + l, '[', n);
+    memset(t + l + n, ']', close ? n : 0);
+    l += close ? 2 * n : n;
+    t[l] = '\n', t[l + 1] = 0;
+    return t;
 }
 
 /* ---------------------------------------------------------------- SHA-256 */
@@ -544,6 +575,381 @@ START_TEST(random_seeds_and_zip)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- limits */
+
+/* Deep nesting: libyaml's scanner and loader are quadratic in the depth
+ * (100,000 '[' took 26-79 s). The events are read first and the 65th open
+ * collection is refused where it starts: the root mapping is level 1, the
+ * first '[' (column 13) level 2, so level 65 is the 64th '[' at column 76. */
+START_TEST(deep_nesting)
+{
+    char *t = nested_lists(100000, 1);
+    double t0 = now();
+    parse_bad(t, "mem.yaml:1:76: YAML nesting deeper than 64 levels");
+    double dt = now() - t0;
+    ck_assert_msg(dt < 1.0, "100,000 '[' took %.2f s to be refused", dt);
+    free(t);
+    t = nested_lists(100000, 0); /* never closed: still the depth, not the syntax */
+    parse_bad(t, "mem.yaml:1:76: YAML nesting deeper than 64 levels");
+    free(t);
+    /* exactly 64 levels (63 lists under the root mapping) pass the reader
+     * and reach the spec's own checks */
+    t = nested_lists(63, 1);
+    parse_bad(t, "mem.yaml:1:13: parameters: expected a mapping of setting names to values, not a list");
+    free(t);
+    /* block nesting (indentation) counts alike: key k<i> at line i+1, column i+1 */
+    char blk[16384];
+    size_t l = 0;
+    for (int i = 0; i < 70; i++)
+        l += (size_t)snprintf(blk + l, sizeof blk - l, "%*sk%d:\n", i, "", i);
+    parse_bad(blk, "mem.yaml:65:65: YAML nesting deeper than 64 levels");
+    /* the limit is on depth, not on how many collections: 5000 flat lists are fine
+     * for the reader (and then refused by the spec's own rules) */
+    char *flat = malloc(5000 * 8 + 64);
+    l = (size_t)sprintf(flat, "parameters:\n  width: [");
+    for (int i = 0; i < 5000; i++)
+        l += (size_t)sprintf(flat + l, "%s[1]", i ? ", " : "");
+    sprintf(flat + l, "]\n");
+    parse_bad(flat, "mem.yaml:2:11: width: list items must be single values, not a list");
+    free(flat);
+}
+END_TEST
+
+/* Write text (len bytes) to a temporary file; returns its path (free it). */
+static char *write_tmp(const char *text, size_t len)
+{
+    char *path = strdup("/tmp/test_spec_bigXXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(write(fd, text, len) == (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* spec_load(path) in a child process: its exit status is the error code, its
+ * peak resident memory comes back in *rss_mb, its wall time in *secs. */
+static int load_in_child(const char *path, double *rss_mb, double *secs, char *msg, size_t msg_size)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    double t0 = now();
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        spec *sp = NULL;
+        sgd_err e = {0};
+        int rc = spec_load(path, &sp, &e);
+        ssize_t w = write(fds[1], e.msg, strlen(e.msg));
+        (void)w;
+        spec_free(sp);
+        _exit(rc);
+    }
+    close(fds[1]);
+    ssize_t n = read(fds[0], msg, msg_size - 1);
+    msg[n > 0 ? n : 0] = 0;
+    close(fds[0]);
+    int status;
+    struct rusage ru;
+    ck_assert_int_eq((int)wait4(pid, &status, 0, &ru), (int)pid);
+    *secs = now() - t0;
+    *rss_mb = (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Spec size: a file over SPEC_MAX_TEXT is refused before it is read whole,
+ * and what is allowed is bounded in memory: SPEC_MAX_NODES YAML nodes at
+ * most (libyaml's document takes ~170 bytes a node: 62 MB of list items took
+ * 940 MB per rank before these limits). */
+START_TEST(spec_size_limits)
+{
+    const size_t big = (size_t)SPEC_MAX_TEXT + 1;
+    char *text = malloc(big + 1);
+    /* a comment line padded out: valid YAML, so only the size can refuse it */
+    memset(text, ' ', big);
+    memcpy(text, "name: x\n#", 10);
+    text[big - 1] = '\n';
+    char *path = write_tmp(text, big), msg[1024], want[600];
+    double rss, secs;
+    int rc = load_in_child(path, &rss, &secs, msg, sizeof msg);
+    snprintf(want, sizeof want, "%s: larger than %ld bytes (the limit of a spec, docs/SPEC.md)", path,
+             (long)SPEC_MAX_TEXT);
+    ck_assert_int_eq(rc, SGD_EUSAGE);
+    ck_assert_str_eq(msg, want);
+    ck_assert_msg(secs < 0.5, "refusing took %.2f s", secs);
+    ck_assert_msg(rss < 64 * RSS_SCALE, "refusing a %zu-byte file took %.0f MB", big, rss);
+    unlink(path);
+    free(path);
+
+    /* just under the byte limit, as dense as YAML gets ("1," per item):
+     * refused by the node limit while reading events, at the item that
+     * passes it, before libyaml builds a document */
+    size_t len = 0;
+    len += (size_t)sprintf(text, "parameters:\n  width: [");
+    const size_t items = ((size_t)SPEC_MAX_TEXT - 64) / 2;
+    for (size_t i = 0; i < items; i++)
+        text[len++] = '1', text[len++] = ',';
+    text[len - 1] = ']', text[len++] = '\n';
+    ck_assert(len <= (size_t)SPEC_MAX_TEXT);
+    path = write_tmp(text, len);
+    rc = load_in_child(path, &rss, &secs, msg, sizeof msg);
+    ck_assert_int_eq(rc, SGD_EUSAGE);
+    /* nodes: the root mapping, `parameters`, its mapping, `width`, the list,
+     * then item k (0-based, at column 11 + 2k) is node 6 + k */
+    snprintf(want, sizeof want, "%s:2:%ld: more than %ld YAML nodes (the limit of a spec, docs/SPEC.md)", path,
+             11L + 2L * (SPEC_MAX_NODES - 5), (long)SPEC_MAX_NODES);
+    ck_assert_str_eq(msg, want);
+    ck_assert_msg(rss < 64 * RSS_SCALE, "refusing %zu items took %.0f MB", items, rss);
+    unlink(path);
+    free(path);
+
+    /* the largest list allowed (SPEC_MAX_NODES nodes in all): read, built
+     * and checked in bounded memory */
+    len = (size_t)sprintf(text, "parameters:\n  width: [");
+    for (long i = 0; i < SPEC_MAX_NODES - 5; i++)
+        text[len++] = '1', text[len++] = ',';
+    text[len - 1] = ']', text[len++] = '\n';
+    path = write_tmp(text, len);
+    rc = load_in_child(path, &rss, &secs, msg, sizeof msg);
+    ck_assert_int_eq(rc, SGD_EUSAGE);
+    ck_assert_msg(strstr(msg, ":2:13: width: value '1' is already in the list (item 1)"), "%s", msg);
+    fprintf(stderr, "spec_size_limits: %ld-node spec of %zu bytes: peak RSS %.0f MB, %.2f s\n",
+            (long)SPEC_MAX_NODES, len, rss, secs);
+    ck_assert_msg(rss < 100 * RSS_SCALE, "a %zu-byte spec of %ld nodes took %.0f MB", len, (long)SPEC_MAX_NODES, rss);
+    unlink(path);
+    free(path);
+    free(text);
+}
+END_TEST
+
+/* The derived lr = temperature * batch is checked like train --lr. */
+START_TEST(derived_lr_range)
+{
+    parse_bad("parameters:\n  temperature: [1e300, 1e-3]\n  batch: 8\n",
+              "mem.yaml:2:3: lr = temperature * batch: value '8e+300' out of range");
+    parse_bad("parameters:\n  temperature: [1e-3, 1e300]\n  batch: 8\n", "(run 1)");
+    /* below the bound (--lr accepts up to 1e300) it is a valid lr */
+    spec *sp = parse_ok("parameters:\n  temperature: 1e299\n  batch: 8\n  steps: 1\n");
+    ck_assert(run_of(sp, 0).lr == 1e299 * 8);
+    spec_free(sp);
+    /* random search: every draw is checked too */
+    parse_bad("method: random\nrun_count: 20\nparameters:\n  temperature: {min: 1e-3, max: 1e300}\n  batch: 64\n",
+              "mem.yaml:4:3: lr = temperature * batch: value");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- W&B sweep configs */
+
+#define WANDB_DIR "tests/specs/wandb"
+
+static spec *load_ok(const char *path)
+{
+    spec *sp = NULL;
+    sgd_err e = {0};
+    ck_assert_msg(spec_load(path, &sp, &e) == 0, "%s: %s", path, e.msg);
+    return sp;
+}
+
+static int has_note(const spec *sp, const char *part)
+{
+    for (int i = 0; i < sp->n_notes; i++)
+        if (strstr(sp->notes[i], part))
+            return 1;
+    return 0;
+}
+
+/* W&B's documented example, its draws re-derived from docs/SPEC.md's
+ * formulas: log_uniform_values exp(log min + u (log max - log min)),
+ * q_log_uniform_values round(X/q) q, int_uniform min + floor(u (max-min+1)),
+ * categorical uniform_int(n); one draw each, in spec order. */
+START_TEST(wandb_random_docs)
+{
+    spec *sp = load_ok(WANDB_DIR "/random_docs.yaml");
+    ck_assert_int_eq(sp->method, SPEC_RANDOM);
+    ck_assert_int_eq((int)sp->n_runs, 40); /* run_cap: the number of runs */
+    ck_assert_int_eq(sp->n_axes, 4);
+    ck_assert_str_eq(sp->axes[0].name, "lr");
+    ck_assert_int_eq(sp->axes[0].dist, SPEC_DIST_LOG_UNIFORM);
+    ck_assert_int_eq(sp->axes[1].dist, SPEC_DIST_LOG_UNIFORM);
+    ck_assert(sp->axes[1].q == 8);
+    ck_assert_int_eq(sp->axes[2].dist, SPEC_DIST_INT_UNIFORM);
+    ck_assert_int_eq(sp->axes[3].n, 3);
+    ck_assert_str_eq(sp->metric, "test_loss");
+    ck_assert_int_eq(sp->metric_goal, -1);
+    ck_assert(has_note(sp, "program: ignored") && has_note(sp, "project: ignored") && has_note(sp, "entity: ignored"));
+    ck_assert(has_note(sp, "run_cap 40"));
+    char d[200];
+    spec_axis_describe(&sp->axes[1], d, sizeof d);
+    ck_assert_str_eq(d, "q_log_uniform_values [32, 256], q 8");
+    static const int acts[] = {ACT_RELU, ACT_TANH, ACT_GELU};
+    for (long i = 0; i < 40; i++) {
+        gsl_rng *r = rng_stream(rng_hash(0, (uint64_t)i), 100);
+        double u0 = gsl_rng_uniform(r), u1 = gsl_rng_uniform(r), u2 = gsl_rng_uniform(r);
+        unsigned long k = gsl_rng_uniform_int(r, 3);
+        gsl_rng_free(r);
+        cfg c = run_of(sp, i);
+        double lr = exp(log(1e-4) + u0 * (log(0.1) - log(1e-4)));
+        ck_assert_msg(within_ulp(c.lr, lr, 2), "run %ld: lr %.17g vs %.17g", i, c.lr, lr);
+        ck_assert_int_eq(c.batch, (int)(nearbyint(exp(log(32.0) + u1 * (log(256.0) - log(32.0))) / 8) * 8));
+        ck_assert(c.batch % 8 == 0 && c.batch >= 32 && c.batch <= 256);
+        ck_assert_int_eq(c.depth, 1 + (int)floor(u2 * 4));
+        ck_assert_int_eq(c.act, acts[k]);
+        ck_assert(c.width == 32 && c.steps == 200 && c.n_train == 512);
+    }
+    spec_free(sp);
+}
+END_TEST
+
+/* Every other W&B distribution, re-derived; run_cap 60 with seeds: 3 is 20
+ * configurations, the seed fastest. Normal draws take one uniform too:
+ * mu + sigma Phi^-1(u + 2^-33). */
+START_TEST(wandb_random_all)
+{
+    spec *sp = load_ok(WANDB_DIR "/random_all.yaml");
+    ck_assert_int_eq((int)sp->n_runs, 60);
+    ck_assert_str_eq(sp->metric, "test_acc");
+    ck_assert_int_eq(sp->metric_goal, 1);
+    ck_assert(has_note(sp, "target"));
+    const double h = 0x1p-33;
+    for (long ci = 0; ci < 20; ci++) {
+        gsl_rng *r = rng_stream(rng_hash(2385, (uint64_t)ci), 100);
+        double u[11];
+        for (int j = 0; j < 11; j++)
+            u[j] = gsl_rng_uniform(r);
+        gsl_rng_free(r);
+        double want[10] = {
+            0.1 + u[0] * (0.9 - 0.1),                                     /* uniform */
+            nearbyint((0 + u[1] * 0.01) / 0.001) * 0.001,                  /* q_uniform */
+            exp(-9.21 + u[2] * (-2.3 + 9.21)),                             /* log_uniform: ln bounds */
+            nearbyint(exp(-13.8 + u[3] * (-11.5 + 13.8)) / 1e-6) * 1e-6,   /* q_log_uniform */
+            1 + 0.1 * gsl_cdf_ugaussian_Pinv(u[4] + h),                    /* normal */
+            nearbyint((0.3 + 0.05 * gsl_cdf_ugaussian_Pinv(u[5] + h)) / 0.01) * 0.01, /* q_normal */
+            exp(-7 + 0.5 * gsl_cdf_ugaussian_Pinv(u[6] + h)),              /* log_normal */
+            nearbyint(exp(1 + 0.3 * gsl_cdf_ugaussian_Pinv(u[7] + h)) / 0.5) * 0.5, /* q_log_normal */
+            exp(-(-1 + u[8] * (0 + 1))),                                   /* inv_log_uniform */
+            1 / exp(log(1 / 10.0) + u[9] * (log(1 / 1.0) - log(1 / 10.0))), /* inv_log_uniform_values */
+        };
+        /* probabilities [0.1, 0.2, 0.3, 0.4]: the first k with cumulative > u */
+        int width = u[10] < 0.1 ? 16 : u[10] < 0.1 + 0.2 ? 32 : u[10] < 0.1 + 0.2 + 0.3 ? 64 : 128;
+        for (int sd = 0; sd < 3; sd++) {
+            cfg c = run_of(sp, ci * 3 + sd);
+            double got[10] = {c.momentum, c.weight_decay, c.lr, c.lr_min, c.init_scale, c.label_noise,
+                              c.target_loss, c.softplus_beta, c.cov_decay, c.separation};
+            for (int j = 0; j < 10; j++)
+                ck_assert_msg(within_ulp(got[j], want[j], 4), "config %ld, draw %d: %.17g vs %.17g", ci, j, got[j],
+                              want[j]);
+            ck_assert_int_eq(c.width, width);
+            ck_assert_int_eq((int)c.seed, sd);
+        }
+    }
+    spec_free(sp);
+}
+END_TEST
+
+/* The distributions themselves, over 4000 draws (5-sigma bounds). */
+START_TEST(wandb_distributions)
+{
+    const int n = 4000;
+    spec *sp = parse_ok("method: random\nrun_cap: 4000\nparameters:\n"
+                        "  init_scale: {distribution: normal, mu: 2.385, sigma: 0.5}\n"
+                        "  width: {values: [8, 16, 32], probabilities: [0.5, 0.3, 0.2]}\n"
+                        "  depth: {distribution: int_uniform, min: 1, max: 3}\n"
+                        "  batch: {distribution: q_uniform, min: 4, max: 20, q: 4}\n"
+                        "  lr: {distribution: log_uniform, min: -6.9, max: -2.3}\n");
+    double sum = 0, sum2 = 0, sum_ln = 0;
+    int w[3] = {0}, dp[4] = {0}, bt[6] = {0};
+    for (long i = 0; i < n; i++) {
+        cfg c = run_of(sp, i);
+        sum += c.init_scale, sum2 += c.init_scale * c.init_scale;
+        w[c.width == 8 ? 0 : c.width == 16 ? 1 : 2]++;
+        ck_assert(c.depth >= 1 && c.depth <= 3);
+        dp[c.depth]++;
+        ck_assert(c.batch % 4 == 0 && c.batch >= 4 && c.batch <= 20);
+        bt[c.batch / 4]++;
+        ck_assert(c.lr >= exp(-6.9) * (1 - 1e-15) && c.lr <= exp(-2.3) * (1 + 1e-15));
+        sum_ln += log(c.lr);
+    }
+    double mean = sum / n, sd = sqrt(sum2 / n - mean * mean);
+    ck_assert_msg(fabs(mean - 2.385) < 5 * 0.5 / sqrt(n), "normal mean %.4f", mean);
+    ck_assert_msg(fabs(sd - 0.5) < 5 * 0.5 / sqrt(2.0 * n), "normal sd %.4f", sd);
+    static const double pr[3] = {0.5, 0.3, 0.2};
+    for (int k = 0; k < 3; k++)
+        ck_assert_msg(fabs(w[k] - n * pr[k]) < 5 * sqrt(n * pr[k] * (1 - pr[k])), "width %d: %d", k, w[k]);
+    for (int d = 1; d <= 3; d++)
+        ck_assert_msg(fabs(dp[d] - n / 3.0) < 5 * sqrt(n * (2.0 / 9)), "depth %d: %d", d, dp[d]);
+    /* q_uniform 4..20, q 4: round(U(4, 20)/4)*4: 4 and 20 get half the mass of 8, 12, 16 */
+    static const double pb[6] = {0, 0.125, 0.25, 0.25, 0.25, 0.125};
+    for (int b = 1; b <= 5; b++)
+        ck_assert_msg(fabs(bt[b] - n * pb[b]) < 5 * sqrt(n * pb[b] * (1 - pb[b])), "batch %d: %d", 4 * b, bt[b]);
+    /* log_uniform with natural-log bounds: ln(lr) ~ U(-6.9, -2.3) */
+    ck_assert_msg(fabs(sum_ln / n + 4.6) < 5 * 4.6 / sqrt(12.0 * n), "mean ln lr %.4f", sum_ln / n);
+    spec_free(sp);
+}
+END_TEST
+
+/* W&B grid: int_uniform is every integer min..max, q_uniform is
+ * numpy.arange(min, max, q) (max excluded), both are dimensions. */
+START_TEST(wandb_grid)
+{
+    spec *sp = load_ok(WANDB_DIR "/grid_docs.yaml");
+    ck_assert_int_eq(sp->method, SPEC_GRID);
+    ck_assert_int_eq((int)sp->n_runs, 48);
+    ck_assert_int_eq(sp->n_dims, 3);
+    ck_assert_str_eq(sp->dims[0].name, "act");
+    ck_assert_str_eq(sp->dims[1].name, "depth");
+    ck_assert_str_eq(sp->dims[2].name, "momentum");
+    ck_assert_int_eq(sp->dims[1].n, 4);
+    ck_assert_int_eq(sp->dims[2].n, 4);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(atoi(sp->axes[1].values[i]), i + 1);
+        ck_assert(strtod(sp->axes[2].values[i], NULL) == 0 + i * 0.2); /* numpy: start + i*step */
+    }
+    ck_assert(has_note(sp, "program: ignored") && has_note(sp, "command: ignored"));
+    ck_assert(has_note(sp, "run_cap 100"));
+    cfg c = run_of(sp, 47);
+    ck_assert(c.act == ACT_GELU && c.depth == 4 && c.momentum == 3 * 0.2 && c.width == 16);
+    spec_free(sp);
+    /* run_cap at exactly the grid size is fine */
+    sp = parse_ok("run_cap: 6\nparameters:\n  width: [8, 16, 32]\n  depth: [1, 2]\n");
+    ck_assert_int_eq((int)sp->n_runs, 6);
+    spec_free(sp);
+    /* a range of a single integer, and q_uniform on an integer setting */
+    sp = parse_ok("parameters:\n  depth: {distribution: int_uniform, min: 2, max: 2}\n"
+                  "  width: {distribution: q_uniform, min: 8, max: 40, q: 8}\n");
+    ck_assert_int_eq((int)sp->n_runs, 4);
+    ck_assert_str_eq(sp->axes[1].values[3], "32");
+    spec_free(sp);
+}
+END_TEST
+
+/* W&B's form and the native form give the same runs where they mean the same. */
+START_TEST(wandb_equals_native)
+{
+    static const char *pairs[][2] = {
+        {"method: random\nrun_count: 50\nparameters:\n  lr: {min: 0.001, max: 0.1, scale: log}\n",
+         "method: random\nrun_cap: 50\nparameters:\n  lr: {distribution: log_uniform_values, min: 0.001, max: 0.1}\n"},
+        {"method: random\nrun_count: 50\nparameters:\n  depth: {min: 1, max: 6}\n",
+         "method: random\nrun_cap: 50\nparameters:\n  depth: {distribution: int_uniform, min: 1, max: 6}\n"},
+        {"method: random\nrun_count: 50\nparameters:\n  act: [relu, tanh]\n  width: 8\n",
+         "method: random\nrun_cap: 50\nparameters:\n  act: {distribution: categorical, values: [relu, tanh]}\n"
+         "  width: {distribution: constant, value: 8}\n"},
+        {"parameters:\n  depth: [1, 2, 3]\n", "parameters:\n  depth: {distribution: int_uniform, min: 1, max: 3}\n"},
+    };
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        spec *a = parse_ok(pairs[p][0]), *b = parse_ok(pairs[p][1]);
+        ck_assert_int_eq((int)a->n_runs, (int)b->n_runs);
+        for (long i = 0; i < a->n_runs; i++) {
+            cfg x = run_of(a, i), y = run_of(b, i);
+            ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "pair %zu, run %ld differs", p, i);
+        }
+        spec_free(a);
+        spec_free(b);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- files */
 
 START_TEST(load_good_specs)
@@ -699,6 +1105,18 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, load_errors);
     tcase_add_test(tc, bad_corpus);
     tcase_add_test(tc, errors_inline);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("limits");
+    tcase_add_test(tc, deep_nesting);
+    tcase_add_test(tc, spec_size_limits);
+    tcase_add_test(tc, derived_lr_range);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("wandb");
+    tcase_add_test(tc, wandb_random_docs);
+    tcase_add_test(tc, wandb_random_all);
+    tcase_add_test(tc, wandb_distributions);
+    tcase_add_test(tc, wandb_grid);
+    tcase_add_test(tc, wandb_equals_native);
     suite_add_tcase(s, tc);
     return s;
 }
