@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, run the demo
 #   make check      install missing packages, build, run every test suite
 #   make bench      trainer vs PyTorch speed table, probe cost (bench/)
+#   make claims     run every small claim sweep (jobs/claims/*-small.yaml), write out/claims/REPORT.md
 #   make check SANITIZE=address,undefined   the same under sanitizers
 #   make install PREFIX=/opt/sgdsweep
 #
@@ -41,7 +42,7 @@ LIB    := $(BUILD)/libsgdsweep.a
 BIN    := $(BUILD)/sgdsweep
 TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
-.PHONY: all deps run check test bench install clean FORCE
+.PHONY: all deps run claims check test bench install clean FORCE
 all: $(BIN)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
@@ -84,6 +85,27 @@ run: deps
 	$(MPIRUN) -np $(NP) -x OPENBLAS_NUM_THREADS=1 $(BIN) run $(RUN_SPEC) -o $(RUN_OUT) $(if $(wildcard $(RUN_OUT).journal),--resume)
 	@$(PYTHON) analysis/report.py $(RUN_OUT)
 	@echo "result file: $(RUN_OUT)"
+
+# make claims: each small claim spec on every local core into out/claims/<spec>.h5
+# (continued with --resume when its journal exists, like make run; a complete
+# result without failed runs is left as it is, so that its wall time stays the
+# sweep's: remove out/claims/<spec>.h5* to run it again), then the
+# report of every claim, out/claims/REPORT.md (docs/CLAIMS.md).
+CLAIM_SPECS := $(sort $(wildcard jobs/claims/*-small.yaml))
+CLAIM_OUTS  := $(CLAIM_SPECS:jobs/claims/%.yaml=out/claims/%.h5)
+claims: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@mkdir -p out/claims
+	@set -e; for spec in $(CLAIM_SPECS); do \
+	    out=out/claims/$$(basename $$spec .yaml).h5; \
+	    if [ -f $$out ] && $(PYTHON) -c 'import h5py, sys; a = h5py.File(sys.argv[1], "r").attrs; sys.exit(0 if a.get("completed") and a.get("n_failed") == 0 else 1)' $$out 2>/dev/null; then \
+	        echo "== $$spec: $$out is complete"; continue; fi; \
+	    echo "== $$spec -> $$out"; \
+	    $(MPIRUN) -np $(NP) -x OPENBLAS_NUM_THREADS=1 $(BIN) run $$spec -o $$out \
+	        $$([ -f $$out.journal ] && echo --resume); \
+	done
+	$(PYTHON) analysis/claims/report.py out/claims $(CLAIM_OUTS)
+	@echo "report: out/claims/REPORT.md"
 
 # make check also runs every suite again under the sanitizers in CHECK_SAN
 # (empty: skip); with SANITIZE set, only that build is tested.

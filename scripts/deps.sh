@@ -9,7 +9,7 @@
 set -u
 
 build_pkgs="build-essential pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libopenblas-dev libgsl-dev libyaml-dev"
-test_pkgs="check python3-h5py python3-numpy python3-xarray python3-h5netcdf python3-matplotlib slurmctld slurmd slurm-client munge"
+test_pkgs="check python3-h5py python3-numpy python3-xarray python3-h5netcdf python3-matplotlib python3-scipy python3-yaml slurmctld slurmd slurm-client munge"
 bench_pkgs="python3-torch"
 
 want=""
