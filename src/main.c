@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cfg.h"
 #include "version.h"
@@ -217,6 +218,9 @@ static int check_outputs(const train_opts *o, sgd_err *e)
 {
     if ((o->save && strlen(o->save) > 1000) || (o->curve && strlen(o->curve) > 1000))
         return sgd_fail(e, SGD_EUSAGE, "--%s: path longer than 1000 characters", o->save ? "save" : "curve");
+    struct stat st;
+    if (o->save && stat(o->save, &st) == 0 && !S_ISREG(st.st_mode)) /* a device, FIFO, directory: never replaced */
+        return sgd_fail(e, SGD_EIO, "--save %s: exists and is not a regular file; refusing to replace it", o->save);
     if (o->save && !o->force && access(o->save, F_OK) == 0)
         return sgd_fail(e, SGD_EIO, "--save %s: file exists; refusing to overwrite it (use --force)", o->save);
     if (o->save && !dir_writable(o->save))

@@ -208,6 +208,21 @@ with h5py.File(sys.argv[1], "r") as f:
     print("ok --force wrote the new run" if s == 2 else "FAIL --force wrote the new run: seed %d, want 2" % s)
 EOF
 
+# --save never replaces anything but a regular file (like run -o), --force or not:
+# a device node (as root; c 1 7 is /dev/full) and a FIFO stay what they were
+mknod "$T/chardev" c 1 7 2>/dev/null || mkfifo "$T/chardev"
+mkfifo "$T/fifo"
+for node in chardev fifo; do
+    kind=$(stat -c %F "$T/$node")
+    expect_fail "--save --force onto a $kind: refused" 4 train "${TINY[@]}" --save "$T/$node" --force :: \
+        "$T/$node" "not a regular file"
+    report "--save --force leaves the $kind as it was" \
+        "$([ "$(stat -c %F "$T/$node")" = "$kind" ] || echo "now a $(stat -c %F "$T/$node")")"
+done
+mkdir "$T/savedir"
+expect_fail "--save --force onto a directory: refused" 4 train "${TINY[@]}" --save "$T/savedir" --force :: \
+    "$T/savedir" "not a regular file"
+
 # ---------------------------------------------------------------- out of memory (exit 5)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 \
     expect_fail "network too large for memory" 5 train --width 1048576 --depth 1000 --n-train 64 --n-test 64 :: \
