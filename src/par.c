@@ -477,7 +477,10 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
     /* the output is rank 0's: it alone decides whether it may be written
      * (other ranks may not even see the same file system) */
     if (rank == 0) {
-        if (!o->resume && !o->force && (access(o->out, F_OK) == 0 || access(jpath, F_OK) == 0))
+        struct stat so;
+        if (stat(o->out, &so) == 0 && !S_ISREG(so.st_mode))
+            rc = sgd_fail(&e, SGD_EIO, "%s: exists and is not a regular file; refusing to replace it", o->out);
+        else if (!o->resume && !o->force && (access(o->out, F_OK) == 0 || access(jpath, F_OK) == 0))
             rc = sgd_fail(&e, SGD_EIO,
                           "%s: %s exists; refusing to overwrite it (--resume continues it, --force replaces it)",
                           o->out, access(o->out, F_OK) == 0 ? "result file" : "its journal");

@@ -127,6 +127,15 @@ expect_fail "unknown enum value, --name=value form" 2 train "${TINY[@]}" --optim
 for v in 0.1x abc 1e999 nan inf ""; do
     expect_fail "malformed number '$v'" 2 train "${TINY[@]}" --lr "$v" :: "--lr" "'$v'" "finite number"
 done
+# the message states the bound that was crossed: the upper one too (1e300 for these reals)
+for o in lr init-scale blowup epochs; do
+    expect_fail "--$o 1e308: the upper bound is named" 2 train --$o 1e308 :: "--$o" "'1e308'" "<= 1e+300"
+done
+# a denormal is a finite number: accepted, and range-checked like any other
+sg train "${TINY[@]}" --lr 4.9e-324 --quiet
+report "--lr 4.9e-324 (a denormal) is accepted" "$([ "$RC" -eq 0 ] || echo "exit $RC: $(head -1 "$T/err")")"
+expect_fail "--lr-step-factor 4.9e-324 is a number, checked against the range" 2 train "${TINY[@]}" \
+    --lr-step-factor -4.9e-324 :: "--lr-step-factor" "'-4.9e-324'" "(0 .. 1]"
 expect_fail "non-integer for an int setting (2.5)" 2 train "${TINY[@]}" --width 2.5 :: "--width" "'2.5'" "integer"
 expect_fail "non-integer for a long setting (10.5 steps)" 2 train "${TINY[@]}" --steps 10.5 :: "--steps" "'10.5'" "integer"
 expect_fail "integer overflow" 2 train "${TINY[@]}" --width 99999999999999999999 :: "--width" "integer"
@@ -180,6 +189,15 @@ with h5py.File(sys.argv[1], "w") as f:
     f["train/x"] = np.full((6, 3), 2.385)
     f["train/y"] = np.array([0, 1, 2, 0, 1, 2], dtype=np.int32)
 EOF
+"$PYTHON" - "$T/biglabel.h5" <<'EOF' 2>/dev/null
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    for s, n in (("train", 6), ("test", 4)):
+        f[s + "/x"] = np.full((n, 3), 2.385)
+        f[s + "/y"] = np.array([0, 1, 2, 2**63 + 5, 1, 0][:n], dtype=np.uint64)
+EOF
+expect_fail "uint64 label 2^63+5 is reported exactly" 3 train --width 8 --steps 5 --batch 4 --data file \
+    --data-file "$T/biglabel.h5" :: "$T/biglabel.h5" "label 9223372036854775813 at row 3"
 expect_fail "data file without /test" 3 train --width 8 --steps 5 --batch 4 --data file --data-file "$T/half.h5" :: \
     "$T/half.h5" "/test/x" "missing"
 
@@ -227,6 +245,11 @@ expect_fail "--save --force onto a directory: refused" 4 train "${TINY[@]}" --sa
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 \
     expect_fail "network too large for memory" 5 train --width 1048576 --depth 1000 --n-train 64 --n-test 64 :: \
     "out of memory"
+
+# a dataset whose size overflows an int: the message gives the true row count
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 \
+    expect_fail "n_train near INT_MAX: out of memory, exact size" 5 train --n-train 2147483647 --steps 1 :: \
+    "out of memory" "2147484647 x 32"
 
 # ---------------------------------------------------------------- --version, --help
 sg --version

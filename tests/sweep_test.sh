@@ -564,6 +564,11 @@ one_line 4 "/dev/null/x.h5"
 report "an output path that cannot be created (/dev/null/x.h5): exit 4, one line naming it" "$WHY"
 
 mkdir adir
+"${MPIENV[@]}" "$SGDSWEEP" run small.yaml -o adir >"$T/out" 2>"$T/err"
+RC=$?
+one_line 4 "adir" "not a regular file"
+grep -q -- "--force replaces" "$T/err" && WHY+="offers --force for a directory; "
+report "a directory as the output: exit 4, 'not a regular file', no --force advice" "$WHY"
 "${MPIENV[@]}" "$SGDSWEEP" run small.yaml -o adir --force --quiet >"$T/out" 2>"$T/err"
 RC=$?
 WHY=""
