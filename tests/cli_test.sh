@@ -559,6 +559,22 @@ with h5py.File(T + "/run.h5", "r") as f:
           sorted(f["curve"]) == ["lr", "step", "test_acc", "test_loss", "train_acc", "train_loss"], str(list(f["curve"])))
 EOF
 
+# docs/TRAINING.md: with --train-last, param_norm and dist_init are over the last layer only
+sg train "${TINY[@]}" --train-last true --save "$T/tl.h5"
+cp "$T/out" "$T/tl.txt"
+pyrun "train_last norms" "$T/tl.h5" "$T/tl.txt" <<'EOF'
+import sys, h5py, numpy as np
+m = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if l.count("\t") == 1)
+with h5py.File(sys.argv[1], "r") as f:
+    p, p0, lay = f["params/final"][()], f["params/init"][()], f["params/layout"][()]
+fi, fo, w, b = lay[-1][:4]
+idx = np.r_[w:w + fi * fo, b:b + fo]
+pn, di = float(m["param_norm"]), float(m["dist_init"])
+ok = abs(pn - np.linalg.norm(p[idx])) <= 1e-6 * pn and abs(di - np.linalg.norm(p[idx] - p0[idx])) <= 1e-6 * di
+print(("ok" if ok and abs(np.linalg.norm(p) - pn) > 0.1 else "FAIL") + " --train-last: param_norm, dist_init are the last layer's"
+      + ("" if ok else ": %g %g vs %g %g (whole %g)" % (pn, di, np.linalg.norm(p[idx]), np.linalg.norm(p[idx] - p0[idx]), np.linalg.norm(p))))
+EOF
+
 # ---------------------------------------------------------------- docs/SAVE.md example, against the CLI
 # shellcheck disable=SC2016
 sed -n '/^```python$/,/^```$/p' "$ROOT/docs/SAVE.md" | sed '1d;$d' >"$T/save_example.py"
