@@ -26,7 +26,11 @@ int journal_create(const char *path, const char *sha256, long n_runs, double cre
  * this SHA-256 and run count, put every intact record into t, cut off a torn
  * tail (a damaged record followed by valid ones is skipped: its run stays
  * pending), count one more resume, and position for appending. *n_records gets
- * the records read, *created the first start, *resumes the resume count. */
+ * the records read, *created the first start, *resumes the resume count.
+ * A journal shorter than its header whose bytes are a prefix of this sweep's
+ * header (a start killed before the header was written: nothing recorded)
+ * gets its header written with *created as passed in, and *resumes 0: the
+ * sweep begins afresh. */
 int journal_resume(const char *path, const char *sha256, long n_runs, sweep_table *t, long *n_records,
                    double *created, long *resumes, journal **out, sgd_err *e);
 

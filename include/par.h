@@ -18,6 +18,11 @@ typedef struct {
     const char *command_line;
 } par_opts;
 
+/* Catch SIGTERM, SIGINT and SIGUSR1 from now on (and unblock them): a sweep
+ * signalled at any moment after this call still sets up its journal and
+ * result file, then stops with SGD_EINCOMPLETE. main calls it first thing. */
+void par_catch_signals(void);
+
 /* Run the sweep; returns the process exit code (docs/CLI.md). */
 int par_sweep(int *argc, char ***argv, const par_opts *o);
 

@@ -85,16 +85,10 @@ static journal *wrap(int fd, const char *path, off_t end)
     return j;
 }
 
-int journal_create(const char *path, const char *sha256, long n_runs, double created, journal **out, sgd_err *e)
+/* write the header of a new journal to fd (locked, empty) and wrap it */
+static int write_header(int fd, const char *path, const char *sha256, long n_runs, double created, journal **out,
+                        sgd_err *e)
 {
-    *out = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return sgd_fail(e, SGD_EIO, "%s: cannot create journal (%s)", path, strerror(errno));
-    if (lock(fd, path, e)) {
-        close(fd);
-        return e->code;
-    }
     char h[HEADER];
     int64_t n = n_runs, resumes = 0;
     memcpy(h, MAGIC, 8);
@@ -117,6 +111,32 @@ int journal_create(const char *path, const char *sha256, long n_runs, double cre
     return 0;
 }
 
+int journal_create(const char *path, const char *sha256, long n_runs, double created, journal **out, sgd_err *e)
+{
+    *out = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sgd_fail(e, SGD_EIO, "%s: cannot create journal (%s)", path, strerror(errno));
+    if (lock(fd, path, e)) {
+        close(fd);
+        return e->code;
+    }
+    return write_header(fd, path, sha256, n_runs, created, out, e);
+}
+
+/* journal_resume of a journal with no header yet: start the sweep afresh */
+static int fresh_header(int fd, const char *path, const char *sha256, long n_runs, double created, long *resumes,
+                        journal **out, sgd_err *e)
+{
+    *resumes = 0;
+    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+        int err = errno;
+        close(fd);
+        return sgd_fail(e, SGD_EIO, "%s: cannot rewrite journal (%s)", path, strerror(err));
+    }
+    return write_header(fd, path, sha256, n_runs, created, out, e);
+}
+
 int journal_resume(const char *path, const char *sha256, long n_runs, sweep_table *t, long *n_records,
                    double *created, long *resumes, journal **out, sgd_err *e)
 {
@@ -131,6 +151,17 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
     }
     struct stat st;
     char h[HEADER];
+    if (fstat(fd, &st) == 0 && st.st_size < HEADER) {
+        /* a start killed inside journal_create, before its header was written
+         * (nothing can have been recorded): if what is there is a prefix of
+         * this sweep's header, write the header and begin afresh */
+        char want[72];
+        memcpy(want, MAGIC, 8);
+        memcpy(want + 8, sha256, 64);
+        ssize_t got = st.st_size ? pread(fd, h, (size_t)st.st_size, 0) : 0;
+        if (got == st.st_size && memcmp(h, want, (size_t)(st.st_size < 72 ? st.st_size : 72)) == 0)
+            return fresh_header(fd, path, sha256, n_runs, *created, resumes, out, e);
+    }
     if (fstat(fd, &st) != 0 || st.st_size < HEADER || pread(fd, h, HEADER, 0) != HEADER || memcmp(h, MAGIC, 8)) {
         close(fd);
         return sgd_fail(e, SGD_EIO, "%s: not an sgdsweep journal", path);

@@ -451,6 +451,10 @@ static int cmd_list(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a sweep catches TERM, INT and USR1 from its first instruction on: a
+     * signal at any moment then ends it with 75, resumable (docs/SWEEP.md) */
+    if (argc >= 2 && !strcmp(argv[1], "run"))
+        par_catch_signals();
     /* a file-size limit (ulimit -f) must become a clear write error, not a
      * silent death by SIGXFSZ */
     signal(SIGXFSZ, SIG_IGN);

@@ -524,11 +524,29 @@ one_line 2 "--resume" "--force"
 unchanged
 report "--resume with --force: exit 2, one line, file untouched" "$WHY"
 
-"${MPIENV[@]}" "$SGDSWEEP" run small.yaml -o fresh.h5 --resume >"$T/out" 2>"$T/err"
+# --resume with neither result nor journal (a start killed before its journal
+# existed, a requeued job, a wrapper that always resumes): a new sweep, with a note
+"${MPIENV[@]}" "$SGDSWEEP" run small.yaml -o fresh.h5 --resume --quiet >"$T/out" 2>"$T/err"
 RC=$?
-one_line 4 "fresh.h5" "journal"
-[ -e fresh.h5 ] || [ -e fresh.h5.journal ] && WHY+="wrote fresh.h5 or its journal; "
-report "--resume with nothing there: exit 4, one line, nothing written" "$WHY"
+WHY=""
+[ "$RC" -eq 0 ] || WHY+="exit $RC, want 0; "
+[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^sgdsweep: note: nothing to resume.*fresh.h5.*from the beginning' "$T/err" ||
+    WHY+="not one note line (even under --quiet): $(head -c 200 "$T/err"); "
+[ "$(attr fresh.h5 resumes)" = 0 ] || WHY+="resumes $(attr fresh.h5 resumes), want 0; "
+report "--resume with nothing there: a new sweep, exit 0, one note line" "$WHY"
+same "--resume with nothing there: the sweep's science" np1.h5 fresh.h5
+# an empty journal (killed inside its creation, before the header): resumed as a new sweep
+: >empty.h5.journal
+"${MPIENV[@]}" "$SGDSWEEP" run small.yaml -o empty.h5 --resume --quiet >"$T/out" 2>"$T/err"
+RC=$?
+report "--resume with an empty journal: starts afresh, exit 0" "$([ "$RC" -eq 0 ] || echo "exit $RC: $(head -1 "$T/err")")"
+same "--resume with an empty journal: the sweep's science" np1.h5 empty.h5
+printf 'not a journal' >junk.h5.journal
+"${MPIENV[@]}" "$SGDSWEEP" run small.yaml -o junk.h5 --resume >"$T/out" 2>"$T/err"
+RC=$?
+one_line 4 "junk.h5.journal" "not an sgdsweep journal"
+[ "$(cat junk.h5.journal)" = "not a journal" ] || WHY+="the file was changed; "
+report "--resume with a short file that is no journal: exit 4, file untouched" "$WHY"
 
 cp np1.h5 nojournal.h5
 s0=$(sums nojournal.h5)
@@ -781,6 +799,52 @@ signal_resume() {
 signal_resume "SIGTERM to every rank" TERM all 6
 signal_resume "SIGUSR1 to rank 0 only (it tells the worker to abandon its run)" USR1 0 10
 signal_resume "SIGTERM to a worker only (it stops the whole sweep)" TERM 1 8
+
+# ---------------------------------------------------------------- signals in the first moments
+section "signals in the first moments"
+# A signal at any moment after the program started (0, 0.05, 0.1, 0.2 s) ends
+# the sweep with 75 and the same command with --resume completes it. Delay 0
+# is counted from the moment the process catches or blocks SIGTERM
+# (/proc/PID/status: the first instruction of main), the others from the exec
+# of the binary (the dynamic loader takes a few ms; no program can catch a
+# signal before its main).
+BIN_REAL=$(readlink -f "$SGDSWEEP")
+execd() { [ "$(readlink -f "/proc/$1/exe" 2>/dev/null)" = "$BIN_REAL" ]; }
+catches_term() {
+    local c b
+    c=$(sed -n 's/^SigCgt:\t*//p' "/proc/$1/status" 2>/dev/null)
+    b=$(sed -n 's/^SigBlk:\t*//p' "/proc/$1/status" 2>/dev/null)
+    [ -n "$c" ] && [ $(((0x$c | 0x$b) >> 14 & 1)) -eq 1 ]
+}
+# early NP SIG DELAY: SIG to every rank of a sweep of small.yaml DELAY s after start
+early() {
+    local np=$1 sig=$2 d=$3 why="" victims="" p t0
+    rm -f e.h5 e.h5.journal
+    start "$np" small.yaml -o e.h5 --quiet
+    t0=$SECONDS
+    until [ "$(wc -w <<<"$victims")" -eq "$((np > 0 ? np : 1))" ] || [ $((SECONDS - t0)) -gt 20 ]; do
+        victims=""
+        for p in $(rank_pids); do
+            execd "$p" && { [ "$d" != 0 ] || catches_term "$p"; } && victims+=" $p"
+        done
+    done
+    [ "$d" != 0 ] && sleep "$d"
+    # shellcheck disable=SC2086  # a list of pids
+    [ -n "$victims" ] && kill "-$sig" $victims
+    finish
+    [ "$RC" -eq 75 ] || why+="exit $RC, want 75; "
+    [ -n "$victims" ] || why+="found no rank to signal; "
+    report "SIG$sig ${d}s after start ($np ranks): exit 75" "$why"
+    sweep "$np" small.yaml -o e.h5 --resume --quiet
+    report "SIG$sig ${d}s after start ($np ranks): --resume completes it" "$([ "$RC" -eq 0 ] || echo "exit $RC: $(head -1 "$T/err")")"
+    same "SIG$sig ${d}s after start ($np ranks): same science" np1.h5 e.h5
+}
+early 0 TERM 0
+early 0 INT 0.05
+early 0 USR1 0.1
+early 0 TERM 0.2
+early 2 TERM 0
+early 2 USR1 0.1
 
 # ---------------------------------------------------------------- durability, and SIGTERM to a singleton
 section "durability, and SIGTERM to a singleton"
