@@ -13,6 +13,7 @@ typedef struct {
     const char *spec_path;
     const char *out;          /* result file */
     int resume, force, quiet;
+    int blas_threads;         /* BLAS threads per rank (main has made OpenBLAS's pool this size) */
     double flush_every;       /* seconds between result-file rewrites (at least) */
     double progress_every;    /* seconds between progress lines when stderr is not a terminal */
     const char *command_line;

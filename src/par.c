@@ -580,11 +580,13 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
                         sp->n_dims, STORE_MAX_DIMS);
             if (c.resume && !o->quiet)
                 fprintf(stderr, "sgdsweep: %ld runs already done, %ld to go\n", c.t.n_done, c.qn);
-            if (size > 1 && blas_threads > 1 && !o->quiet)
+            if (size > 1 && blas_threads > (o->blas_threads > 0 ? o->blas_threads : 1) && !o->quiet)
                 fprintf(stderr,
-                        "sgdsweep: note: OpenBLAS started %d threads in rank 0, but sgdsweep uses one per rank "
-                        "(export OPENBLAS_NUM_THREADS=1, or bind each rank to a core)\n",
-                        blas_threads);
+                        "sgdsweep: note: OpenBLAS started %d threads in rank 0, but sgdsweep uses %d per rank "
+                        "(it could not re-execute itself with OPENBLAS_NUM_THREADS set: export "
+                        "OPENBLAS_NUM_THREADS=%d)\n",
+                        blas_threads, o->blas_threads > 0 ? o->blas_threads : 1,
+                        o->blas_threads > 0 ? o->blas_threads : 1);
         }
     }
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);

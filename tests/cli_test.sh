@@ -275,10 +275,10 @@ cp "$T/out" "$T/help"
 why=""
 [ "$RC" -eq 0 ] || why+="exit $RC; "
 [ -s "$T/err" ] && why+="stderr not empty; "
-for o in --lr --width --depth --softplus-beta --sde-time --data-file --init-seed --curve --save --force --quiet; do
+for o in --lr --width --depth --softplus-beta --sde-time --data-file --init-seed --curve --save --force --quiet --blas-threads; do
     grep -qE -e "^  $o( |$)" "$T/help" || why+="$o missing; "
 done
-nodef=$(grep -E '^  --[a-z]' "$T/help" | grep -vE '^  --(curve|save|force|quiet) ' | grep -vc '\[default ')
+nodef=$(grep -E '^  --[a-z]' "$T/help" | grep -vE '^  --(curve|save|force|quiet|blas-threads) ' | grep -vc '\[default ')
 [ "$nodef" -eq 0 ] || why+="$nodef setting lines without [default ...]; "
 report "--help lists the settings with defaults" "$why"
 sg train --help
@@ -358,6 +358,42 @@ sg train --width=8 --depth=2 --d_in 7 --classes=3 --n-train 64 --n_test 48 --bat
 report "--name=value, snake_case names and bare booleans are the same run" \
     "$([ "$RC" -eq 0 ] && diff <(grep -v wall_time "$T/out") <(grep -v wall_time "$T/mc") >/dev/null ||
         echo "exit $RC or output differs")"
+
+# ---------------------------------------------------------------- BLAS threads
+# sgdsweep picks its BLAS threads itself: one by default whatever OPENBLAS_NUM_THREADS /
+# OMP_NUM_THREADS say, --blas-threads N for more. OpenBLAS creates its pool when it is
+# loaded, so this counts the threads (/proc/PID/task) of a running train.
+# threads ENV... -- ARGS...: the thread count of `env ENV... sgdsweep train ARGS` -> NT
+threads() {
+    local envs=() pid t0
+    while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+    shift
+    env "${envs[@]}" "$SGDSWEEP" train --width 32 --d-in 16 --n-train 256 --n-test 64 --steps 1e7 --quiet "$@" \
+        >/dev/null 2>"$T/err" &
+    pid=$!
+    sleep 1 # past the start (and a re-exec): the pool is made at load time and then stays
+    NT=$(ls "/proc/$pid/task" 2>/dev/null | wc -l)
+    kill -KILL $pid 2>/dev/null
+    wait $pid 2>/dev/null
+}
+threads -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS --
+report "BLAS: one thread with OPENBLAS_NUM_THREADS and OMP_NUM_THREADS unset" "$([ "$NT" = 1 ] || echo "$NT threads")"
+threads OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 --
+report "BLAS: one thread whatever the environment says (2)" "$([ "$NT" = 1 ] || echo "$NT threads")"
+if [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ]; then
+    threads -u OPENBLAS_NUM_THREADS -- --blas-threads 2
+    report "BLAS: --blas-threads 2 gives a pool of 2" "$([ "$NT" = 2 ] || echo "$NT threads")"
+fi
+expect_fail "--blas-threads 0" 2 train "${TINY[@]}" --blas-threads 0 :: "--blas-threads" "'0'" "[1 .."
+expect_fail "--blas-threads x" 2 train "${TINY[@]}" --blas-threads x :: "--blas-threads" "'x'"
+# the same results whatever the thread count (a size OpenBLAS does split across threads)
+BIG=(--width 256 --d-in 64 --n-train 512 --n-test 64 --batch 128 --steps 30 --precision float32)
+env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS "$SGDSWEEP" train "${BIG[@]}" 2>&1 | grep -v '^wall_time' >"$T/b_def"
+OPENBLAS_NUM_THREADS=1 "$SGDSWEEP" train "${BIG[@]}" 2>&1 | grep -v '^wall_time' >"$T/b_one"
+"$SGDSWEEP" train "${BIG[@]}" --blas-threads 2 2>&1 | grep -v '^wall_time' >"$T/b_two"
+report "BLAS: identical metrics with the default, OPENBLAS_NUM_THREADS=1 and --blas-threads 2" \
+    "$(cmp -s "$T/b_def" "$T/b_one" && cmp -s "$T/b_def" "$T/b_two" && grep -q '^train_loss' "$T/b_def" ||
+        echo "outputs differ: $(diff "$T/b_def" "$T/b_two" | head -3 | tr '\n\t' '  ')")"
 
 # ---------------------------------------------------------------- determinism
 sg train "${TINY[@]}" --curve -
