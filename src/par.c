@@ -4,13 +4,13 @@
 #include <mpi.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "io.h"
 #include "journal.h"
 #include "par.h"
 #include "spec.h"
@@ -326,7 +326,8 @@ static int coord_setup(coord *c, long *n_resumed)
     if (o->force) { /* replace: but never the journal of a sweep still running */
         int fd = open(jpath, O_RDWR | O_CLOEXEC);
         if (fd >= 0) {
-            int busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+            char why[160];
+            int busy = io_lock(fd, why, sizeof why) == IO_LOCK_BUSY; /* no locks at all: nobody to ask */
             if (!busy)
                 unlink(jpath);
             close(fd);
@@ -572,6 +573,8 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
             code = c.err.code ? c.err.code : SGD_ENOMEM;
         } else {
             c.done_at_start = c.t.n_done + c.t.n_failed;
+            if (*journal_note(c.jr)) /* even with --quiet: what is no longer protected */
+                fprintf(stderr, "sgdsweep: warning: %s\n", journal_note(c.jr));
             if (!o->quiet)
                 fprintf(stderr, "sgdsweep: %ld runs on %d rank%s -> %s%s\n", sp->n_runs, size, size > 1 ? "s" : "",
                         o->out, c.resume ? " (resumed)" : "");

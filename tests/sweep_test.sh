@@ -614,6 +614,51 @@ report "--force replaces result and journal with the new sweep (--quiet: silent)
 sweep 0 edited.yaml -o forced.h5 --resume --quiet
 report "... and that sweep's journal resumes (nothing left to do)" "$([ "$RC" -eq 0 ] || echo "exit $RC")"
 
+# ---------------------------------------------------------------- file systems without locks
+section "file systems without locks"
+# tests/nolock.c (LD_PRELOAD) makes flock fail as on Lustre without -o flock
+# (ENOLCK, ENOSYS, EOPNOTSUPP), and with NOLOCK_FCNTL=1 fcntl's locks too.
+# sgdsweep falls back to fcntl locks, and without those runs unlocked with one
+# warning line. (ASan must come first among the libraries unless told.)
+NOLOCK=()
+if cc -shared -fPIC -o "$T/nolock.so" "$HERE/nolock.c" -ldl 2>"$T/err"; then
+    NOLOCK=(env "LD_PRELOAD=$T/nolock.so" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0")
+    for en in ENOLCK ENOSYS EOPNOTSUPP; do
+        rm -f nl.h5 nl.h5.journal
+        NOLOCK_ERRNO=$en "${NOLOCK[@]}" "$SGDSWEEP" run small.yaml -o nl.h5 --quiet >"$T/out" 2>"$T/err"
+        RC=$?
+        why=""
+        [ "$RC" -eq 0 ] || why+="exit $RC; "
+        [ -s "$T/err" ] && why+="stderr: $(head -c 200 "$T/err"); "
+        report "flock fails with $en: fcntl locks instead, exit 0, silent" "$why"
+    done
+    same "flock failing: the sweep's science" np1.h5 nl.h5
+    # the fcntl lock still keeps a second sgdsweep out
+    rm -f nl2.h5 nl2.h5.journal
+    NOLOCK_ERRNO=ENOSYS "${NOLOCK[@]}" "$SGDSWEEP" run slow.yaml -o nl2.h5 --quiet >/dev/null 2>&1 &
+    PID=$! NP=0
+    PID0=$PID
+    BG+=("$PID")
+    wait_for '[ -e nl2.h5 ]'
+    NOLOCK_ERRNO=ENOSYS "${NOLOCK[@]}" "$SGDSWEEP" run slow.yaml -o nl2.h5 --resume >"$T/out" 2>"$T/err"
+    RC=$?
+    one_line 4 "nl2.h5.journal" "in use by another sgdsweep"
+    report "flock failing: the fcntl lock refuses a second sgdsweep on the same result (exit 4)" "$WHY"
+    kill -TERM "$PID0" 2>/dev/null
+    finish
+    rm -f nl.h5 nl.h5.journal
+    NOLOCK_FCNTL=1 "${NOLOCK[@]}" "$SGDSWEEP" run small.yaml -o nl.h5 --quiet >"$T/out" 2>"$T/err"
+    RC=$?
+    why=""
+    [ "$RC" -eq 0 ] || why+="exit $RC; "
+    [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^sgdsweep: warning: nl.h5.journal: .*no file locks.*unlocked' "$T/err" ||
+        why+="not one warning line (even under --quiet): $(head -c 300 "$T/err"); "
+    report "no flock, no fcntl locks: runs unlocked with one warning line, exit 0" "$why"
+    same "no locks at all: the sweep's science" np1.h5 nl.h5
+else
+    report "build tests/nolock.c (cc -shared)" "$(head -c 200 "$T/err")"
+fi
+
 # ---------------------------------------------------------------- failure isolation
 section "failure isolation"
 mkdir fail && cp failures.yaml fail/ && cd fail || exit 1
