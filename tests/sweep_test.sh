@@ -82,9 +82,9 @@ launch() {
     if [ "$np" -eq 0 ]; then
         CMD+=("$SGDSWEEP" run "$@")
     elif [ "$np" -le 2 ]; then
-        CMD+=(mpirun -np "$np" "$SGDSWEEP" run "$@")
+        CMD+=(mpirun -q -np "$np" "$SGDSWEEP" run "$@")
     else
-        CMD+=(mpirun --oversubscribe -np "$np" "$SGDSWEEP" run "$@")
+        CMD+=(mpirun -q --oversubscribe -np "$np" "$SGDSWEEP" run "$@")
     fi
 }
 
@@ -272,6 +272,16 @@ RC=$?
 one_line 2 "malformed.yaml:6:8:"
 [ -e "$T/mal.h5" ] || [ -e "$T/mal.h5.journal" ] && WHY+="an output file was written; "
 report "malformed spec: run -o FILE exits 2 and writes no FILE or journal" "$WHY"
+
+# make run's mpirun command (make -n prints it), failing: one line on the screen,
+# not Open MPI's 11-line abort banner around it
+mrun=$(make -n --no-print-directory -C "$ROOT" run BUILD="$(dirname "$SGDSWEEP")" RUN_SPEC="$T/malformed.yaml" \
+    RUN_OUT="$T/mr.h5" NP=2 2>/dev/null | grep -E '(^| )mpirun ' | head -1)
+(cd "$ROOT" && ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 eval "$mrun") >"$T/out" 2>"$T/err"
+RC=$?
+one_line 2 "malformed.yaml:6:8:"
+[ -n "$mrun" ] || WHY+="no mpirun line in make -n run; "
+report "make run's mpirun, failing: one line on the screen (no Open MPI banner)" "$WHY"
 
 # ---------------------------------------------------------------- same science on 1, 2, 4 ranks
 section "same science on 1, 2, 4 ranks"
