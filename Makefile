@@ -78,11 +78,14 @@ deps:
 RUN_SPEC ?= jobs/quickstart.yaml
 RUN_OUT  ?= out/$(basename $(notdir $(RUN_SPEC))).h5
 NP       ?= $(shell nproc)
-MPIRUN   := $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1) mpirun
+# -q: a failing sweep prints its one line, not Open MPI's abort banner too. It
+# also silences mpirun's own errors (no slots, no binary): the binary is built
+# first, and NP above the core count asks for --oversubscribe itself.
+MPIRUN   := $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1) mpirun -q
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@mkdir -p $(dir $(RUN_OUT))
-	$(MPIRUN) -np $(NP) -x OPENBLAS_NUM_THREADS=1 $(BIN) run $(RUN_SPEC) -o $(RUN_OUT) $(if $(wildcard $(RUN_OUT).journal),--resume)
+	$(MPIRUN) $(if $(shell [ $(NP) -gt $$(nproc) ] && echo y),--oversubscribe) -np $(NP) $(BIN) run $(RUN_SPEC) -o $(RUN_OUT) $(if $(wildcard $(RUN_OUT).journal),--resume)
 	@$(PYTHON) analysis/report.py $(RUN_OUT)
 	@echo "result file: $(RUN_OUT)"
 

@@ -19,16 +19,24 @@
 
 typedef struct journal journal;
 
-/* Create a new journal (fails if path exists). */
+/* Create a new journal (fails if path exists), locked (journal_note). */
 int journal_create(const char *path, const char *sha256, long n_runs, double created, journal **out, sgd_err *e);
 
 /* Open an existing journal for resuming: check that it belongs to a spec with
  * this SHA-256 and run count, put every intact record into t, cut off a torn
  * tail (a damaged record followed by valid ones is skipped: its run stays
  * pending), count one more resume, and position for appending. *n_records gets
- * the records read, *created the first start, *resumes the resume count. */
+ * the records read, *created the first start, *resumes the resume count.
+ * A journal shorter than its header whose bytes are a prefix of this sweep's
+ * header (a start killed before the header was written: nothing recorded)
+ * gets its header written with *created as passed in, and *resumes 0: the
+ * sweep begins afresh. */
 int journal_resume(const char *path, const char *sha256, long n_runs, sweep_table *t, long *n_records,
                    double *created, long *resumes, journal **out, sgd_err *e);
+
+/* "" when the journal is locked (one sweep at a time, io_lock); else why it
+ * is not: the file system has no locks (a warning for the user). */
+const char *journal_note(const journal *j);
 
 int journal_append(journal *j, const run_record *r, sgd_err *e);
 int journal_sync(journal *j, sgd_err *e);

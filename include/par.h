@@ -13,10 +13,16 @@ typedef struct {
     const char *spec_path;
     const char *out;          /* result file */
     int resume, force, quiet;
+    int blas_threads;         /* BLAS threads per rank (main has made OpenBLAS's pool this size) */
     double flush_every;       /* seconds between result-file rewrites (at least) */
     double progress_every;    /* seconds between progress lines when stderr is not a terminal */
     const char *command_line;
 } par_opts;
+
+/* Catch SIGTERM, SIGINT and SIGUSR1 from now on (and unblock them): a sweep
+ * signalled at any moment after this call still sets up its journal and
+ * result file, then stops with SGD_EINCOMPLETE. main calls it first thing. */
+void par_catch_signals(void);
 
 /* Run the sweep; returns the process exit code (docs/CLI.md). */
 int par_sweep(int *argc, char ***argv, const par_opts *o);

@@ -101,6 +101,11 @@ void result_destroy(result *r);
 /* ---- stepper -------------------------------------------------------------- */
 typedef struct trainer trainer;
 
+/* BLAS threads every trainer_alloc sets (default 1: the parallelism of a
+ * sweep is its MPI ranks). main also makes OpenBLAS create its pool at this
+ * size (docs/CLI.md, --blas-threads). */
+void train_set_blas_threads(int n);
+
 /* Build the network, its workspace and optimiser for dataset ds; initialise
  * the parameters from cfg_init_seed(s). */
 trainer *trainer_alloc(const cfg *s, const dataset *ds, sgd_err *e);

@@ -190,14 +190,18 @@ static void choices_text(const cfg_field *f, char *buf, size_t n)
     }
 }
 
-static int range_fail(const cfg_field *f, const char *text, const char *who, sgd_err *e)
+/* v: the value read (as a double), to say which bound it crossed */
+static int range_fail(const cfg_field *f, double v, const char *text, const char *who, sgd_err *e)
 {
     char lo[32], hi[32];
     snprintf(lo, sizeof lo, "%.15g", f->min);
     snprintf(hi, sizeof hi, "%.15g", f->max);
-    if (f->max >= BIG)
+    if (f->max >= BIG && v <= f->min) /* below: the upper bound (1e300) is a sanity cap, not news */
         return sgd_fail(e, SGD_EUSAGE, "%s: value '%s' out of range (accepted: %s %s)", who, text,
                         f->min_open ? ">" : ">=", lo);
+    if (f->max >= BIG)
+        return sgd_fail(e, SGD_EUSAGE, "%s: value '%s' out of range (accepted: %s %s and <= %s)", who, text,
+                        f->min_open ? ">" : ">=", lo, hi);
     return sgd_fail(e, SGD_EUSAGE, "%s: value '%s' out of range (accepted: %s%s .. %s%s)", who, text,
                     f->min_open ? "(" : "[", lo, hi, "]");
 }
@@ -220,7 +224,7 @@ int cfg_set(cfg *s, const cfg_field *f, const char *text, const char *who, sgd_e
             v = (long long)d;
         }
         if ((double)v < f->min || (double)v > f->max)
-            return range_fail(f, text, who, e);
+            return range_fail(f, (double)v, text, who, e);
         if (f->type == CFG_INT)
             *(int *)p = (int)v;
         else if (f->type == CFG_LONG)
@@ -230,11 +234,13 @@ int cfg_set(cfg *s, const cfg_field *f, const char *text, const char *who, sgd_e
         return 0;
     }
     case CFG_REAL: {
+        /* strtod sets ERANGE for denormals (4.9e-324) and underflow to 0 too: those are
+         * finite numbers, range-checked below; overflow gives inf */
         double v = strtod(text, &end);
-        if (end == text || *end || errno == ERANGE || !isfinite(v))
+        if (end == text || *end || !isfinite(v))
             return sgd_fail(e, SGD_EUSAGE, "%s: '%s' is not a finite number", who, text);
         if (v < f->min || (f->min_open && v == f->min) || v > f->max)
-            return range_fail(f, text, who, e);
+            return range_fail(f, v, text, who, e);
         *(double *)p = v;
         return 0;
     }

@@ -443,7 +443,8 @@ int data_make(const cfg *s, dataset **out, sgd_err *e)
         ds->corrupted = calloc((size_t)s->n_train, sizeof *ds->corrupted);
     }
     if (!ds || (g->classification && (!ds->c_clean || !ds->corrupted))) {
-        rc = sgd_fail(e, SGD_ENOMEM, "data: out of memory (%d x %d dataset)", s->n_train + s->n_test, s->d_in);
+        rc = sgd_fail(e, SGD_ENOMEM, "data: out of memory (%lld x %d dataset)",
+                      (long long)s->n_train + s->n_test, s->d_in);
         goto done;
     }
     ds->gen = g;
@@ -491,6 +492,7 @@ typedef struct {
     hsize_t dims[2];          /* dims[1] = 1 when rank is 1 */
     double *dv;               /* [dims[0] x dims[1]] when cls is H5T_FLOAT */
     long long *iv;            /* [dims[0] x dims[1]] when cls is H5T_INTEGER */
+    int is_unsigned;          /* iv holds unsigned long long bits (an unsigned type in the file) */
 } h5arr;
 
 static void h5arr_free(h5arr *a)
@@ -566,7 +568,11 @@ static int h5_read(hid_t f, const char *file, const char *group, const char *nam
             rc = sgd_fail(e, SGD_ENOMEM, "data file %s: %s: out of memory", file, dpath);
             goto done;
         }
-        st = H5Dread(did, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, a->iv);
+        /* an unsigned file type is read as unsigned: converted to long long, values
+         * above 2^63 - 1 would be clipped and reported wrongly */
+        a->is_unsigned = H5Tget_sign(tid) == H5T_SGN_NONE;
+        st = H5Dread(did, a->is_unsigned ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                     a->iv);
     }
     if (st < 0)
         rc = sgd_fail(e, SGD_EDATA, "data file %s: %s: read failed", file, dpath);
@@ -620,10 +626,18 @@ static int check_split(const h5arr *x, const h5arr *y, const char *file, const c
     if ((rc = check_finite(x, file, xp, e)) || (rc = check_finite(y, file, yp, e)))
         return rc;
     if (y->cls == H5T_INTEGER)
-        for (hsize_t i = 0; i < y->dims[0]; i++)
-            if (y->iv[i] < 0 || y->iv[i] > MAX_LABEL)
-                return sgd_fail(e, SGD_EDATA, "data file %s: %s: label %lld at row %llu (labels must be "
-                                "0..k-1, k <= %d)", file, yp, y->iv[i], (unsigned long long)i, MAX_LABEL + 1);
+        for (hsize_t i = 0; i < y->dims[0]; i++) {
+            const unsigned long long u = (unsigned long long)y->iv[i]; /* the bits, if unsigned */
+            if (y->is_unsigned ? u > MAX_LABEL : y->iv[i] < 0 || y->iv[i] > MAX_LABEL) {
+                char val[32];
+                if (y->is_unsigned)
+                    snprintf(val, sizeof val, "%llu", u);
+                else
+                    snprintf(val, sizeof val, "%lld", y->iv[i]);
+                return sgd_fail(e, SGD_EDATA, "data file %s: %s: label %s at row %llu (labels must be "
+                                "0..k-1, k <= %d)", file, yp, val, (unsigned long long)i, MAX_LABEL + 1);
+            }
+        }
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <hdf5_hl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "h5w.h"
 #include "io.h"
@@ -45,6 +46,12 @@ int h5w_commit(h5w *w, hid_t f, const char *tmp)
     if (size <= 0 || !img) {
         free(img);
         return sgd_fail(w->e, SGD_ENOMEM, "%s: cannot build the file image (out of memory?)", w->path);
+    }
+    /* rename(2) would replace a device node or a FIFO too: only ever replace a regular file */
+    struct stat st;
+    if (stat(w->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        free(img);
+        return sgd_fail(w->e, SGD_EIO, "%s: exists and is not a regular file; refusing to replace it", w->path);
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = fd < 0 || io_write_all(fd, img, (size_t)size) != 0 || fsync(fd) != 0;

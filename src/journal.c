@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "io.h"
@@ -42,15 +41,28 @@ struct journal {
     void *buf;
     size_t cap;
     off_t end; /* end of the last whole record */
+    char note[512]; /* why it is not locked; "" when it is */
 };
 
-/* one sweep at a time per journal (a requeued job while the old one drains) */
-static int lock(int fd, const char *path, sgd_err *e)
+/* one sweep at a time per journal (a requeued job while the old one drains);
+ * on a file system without locks, unlocked, with a note (journal_note) */
+static int lock(int fd, const char *path, char *note, size_t n, sgd_err *e)
 {
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-        return sgd_fail(e, SGD_EIO, "%s: in use by another sgdsweep (%s); refusing to write it too", path,
-                        errno == EWOULDBLOCK ? "locked" : strerror(errno));
-    return 0;
+    char why[160] = "";
+    note[0] = 0;
+    switch (io_lock(fd, why, sizeof why)) {
+    case IO_LOCKED: return 0;
+    case IO_LOCK_BUSY:
+        return sgd_fail(e, SGD_EIO, "%s: in use by another sgdsweep (locked); refusing to write it too", path);
+    case IO_LOCK_NONE:
+        snprintf(note, n,
+                 "%s: the file system has no file locks (%s): running unlocked; nothing keeps a second sgdsweep "
+                 "(a requeued job while this one drains) from writing this result too",
+                 path, why);
+        return 0;
+    default:
+        return sgd_fail(e, SGD_EIO, "%s: cannot lock the journal (%s)", path, strerror(errno));
+    }
 }
 
 uint32_t journal_crc32(const void *data, size_t len)
@@ -85,16 +97,10 @@ static journal *wrap(int fd, const char *path, off_t end)
     return j;
 }
 
-int journal_create(const char *path, const char *sha256, long n_runs, double created, journal **out, sgd_err *e)
+/* write the header of a new journal to fd (locked, empty) and wrap it */
+static int write_header(int fd, const char *path, const char *sha256, long n_runs, double created, journal **out,
+                        sgd_err *e)
 {
-    *out = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return sgd_fail(e, SGD_EIO, "%s: cannot create journal (%s)", path, strerror(errno));
-    if (lock(fd, path, e)) {
-        close(fd);
-        return e->code;
-    }
     char h[HEADER];
     int64_t n = n_runs, resumes = 0;
     memcpy(h, MAGIC, 8);
@@ -117,6 +123,36 @@ int journal_create(const char *path, const char *sha256, long n_runs, double cre
     return 0;
 }
 
+int journal_create(const char *path, const char *sha256, long n_runs, double created, journal **out, sgd_err *e)
+{
+    *out = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sgd_fail(e, SGD_EIO, "%s: cannot create journal (%s)", path, strerror(errno));
+    char note[512];
+    if (lock(fd, path, note, sizeof note, e)) {
+        close(fd);
+        return e->code;
+    }
+    int rc = write_header(fd, path, sha256, n_runs, created, out, e);
+    if (!rc)
+        snprintf((*out)->note, sizeof (*out)->note, "%s", note);
+    return rc;
+}
+
+/* journal_resume of a journal with no header yet: start the sweep afresh */
+static int fresh_header(int fd, const char *path, const char *sha256, long n_runs, double created, long *resumes,
+                        journal **out, sgd_err *e)
+{
+    *resumes = 0;
+    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+        int err = errno;
+        close(fd);
+        return sgd_fail(e, SGD_EIO, "%s: cannot rewrite journal (%s)", path, strerror(err));
+    }
+    return write_header(fd, path, sha256, n_runs, created, out, e);
+}
+
 int journal_resume(const char *path, const char *sha256, long n_runs, sweep_table *t, long *n_records,
                    double *created, long *resumes, journal **out, sgd_err *e)
 {
@@ -125,12 +161,28 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return sgd_fail(e, SGD_EIO, "%s: cannot open journal for --resume (%s)", path, strerror(errno));
-    if (lock(fd, path, e)) {
+    char note[512];
+    if (lock(fd, path, note, sizeof note, e)) {
         close(fd);
         return e->code;
     }
     struct stat st;
     char h[HEADER];
+    if (fstat(fd, &st) == 0 && st.st_size < HEADER) {
+        /* a start killed inside journal_create, before its header was written
+         * (nothing can have been recorded): if what is there is a prefix of
+         * this sweep's header, write the header and begin afresh */
+        char want[72];
+        memcpy(want, MAGIC, 8);
+        memcpy(want + 8, sha256, 64);
+        ssize_t got = st.st_size ? pread(fd, h, (size_t)st.st_size, 0) : 0;
+        if (got == st.st_size && memcmp(h, want, (size_t)(st.st_size < 72 ? st.st_size : 72)) == 0) {
+            int rc = fresh_header(fd, path, sha256, n_runs, *created, resumes, out, e);
+            if (!rc)
+                snprintf((*out)->note, sizeof (*out)->note, "%s", note);
+            return rc;
+        }
+    }
     if (fstat(fd, &st) != 0 || st.st_size < HEADER || pread(fd, h, HEADER, 0) != HEADER || memcmp(h, MAGIC, 8)) {
         close(fd);
         return sgd_fail(e, SGD_EIO, "%s: not an sgdsweep journal", path);
@@ -206,6 +258,7 @@ int journal_resume(const char *path, const char *sha256, long n_runs, sweep_tabl
         close(fd);
         return sgd_fail(e, SGD_EIO, "%s: cannot reopen journal", path);
     }
+    snprintf((*out)->note, sizeof (*out)->note, "%s", note);
     return 0;
 }
 
@@ -239,6 +292,8 @@ int journal_sync(journal *j, sgd_err *e)
         return sgd_fail(e, SGD_EIO, "%s: cannot sync journal (%s)", j->path, strerror(errno));
     return 0;
 }
+
+const char *journal_note(const journal *j) { return j ? j->note : ""; }
 
 void journal_close(journal *j)
 {

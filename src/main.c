@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cfg.h"
 #include "version.h"
@@ -20,6 +21,53 @@
 #include "train.h"
 
 static const char *prog = "sgdsweep";
+
+enum { MAX_BLAS_THREADS = 1024 };
+
+/* --blas-threads VALUE: 1 .. MAX_BLAS_THREADS, else 0 */
+static int parse_blas_threads(const char *v)
+{
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    return v && end != v && !*end && n >= 1 && n <= MAX_BLAS_THREADS ? (int)n : 0;
+}
+
+/* The BLAS threads of train and run: --blas-threads N, else 1, whatever the
+ * environment says. OpenBLAS creates its thread pool from OPENBLAS_NUM_THREADS
+ * (else OMP_NUM_THREADS, else one per core) when it is loaded, before main,
+ * and openblas_set_num_threads cannot shrink it afterwards: idle, the extra
+ * threads still cost (a small float32 network trained 3-7x slower). So when
+ * the environment does not already say N, set it and exec this program again,
+ * once (SGDSWEEP_REEXEC guards against a loop), before anything else is done.
+ * The caller blocks the stop signals first (run): the mask and any pending
+ * signal survive the exec. Returns N (0: a malformed option, left to the
+ * option parser). */
+static int blas_threads_setup(int argc, char **argv)
+{
+    int n = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--blas-threads") || !strcmp(a, "--blas_threads"))
+            n = parse_blas_threads(i + 1 < argc ? argv[i + 1] : NULL);
+        else if (!strncmp(a, "--blas-threads=", 15) || !strncmp(a, "--blas_threads=", 15))
+            n = parse_blas_threads(a + 15);
+    }
+    if (n == 0)
+        return 0;
+    char want[16];
+    snprintf(want, sizeof want, "%d", n);
+    const char *ob = getenv("OPENBLAS_NUM_THREADS"), *omp = getenv("OMP_NUM_THREADS");
+    if (getenv("SGDSWEEP_REEXEC")) { /* this is the exec: never again */
+        unsetenv("SGDSWEEP_REEXEC");
+    } else if (!ob || strcmp(ob, want) != 0 || !omp || strcmp(omp, want) != 0) {
+        if (setenv("OPENBLAS_NUM_THREADS", want, 1) == 0 && setenv("OMP_NUM_THREADS", want, 1) == 0 &&
+            setenv("SGDSWEEP_REEXEC", "1", 1) == 0)
+            execv("/proc/self/exe", argv);
+        unsetenv("SGDSWEEP_REEXEC"); /* no /proc (or no exec): the pool stays as loaded */
+    }
+    train_set_blas_threads(n); /* every trainer_alloc sets it (openblas_set_num_threads) */
+    return n;
+}
 
 static int usage_error(const char *msg)
 {
@@ -35,8 +83,9 @@ static void print_version(void)
 static void print_help(void)
 {
     printf("usage: sgdsweep train [--SETTING VALUE ...] [--curve FILE|-] [--save FILE [--force]] [--quiet]\n"
+           "                      [--blas-threads N]\n"
            "       [mpirun -np N] sgdsweep run SPEC.yaml [-o RESULT.h5] [--resume | --force] [--quiet]\n"
-           "                                   [--flush-every S] [--progress-every S]\n"
+           "                                   [--flush-every S] [--progress-every S] [--blas-threads N]\n"
            "       sgdsweep check SPEC.yaml    validate; print runs, axes and estimated cost\n"
            "       sgdsweep list SPEC.yaml     print the expanded runs as a table\n"
            "       sgdsweep --version | --help\n\n"
@@ -46,7 +95,8 @@ static void print_help(void)
            "  --curve FILE   write the learning curve as TSV ('-' = stdout, after the metrics)\n"
            "  --save FILE    write data, initial/final parameters, settings, metrics (HDF5, docs/SAVE.md)\n"
            "  --force        let --save replace an existing file\n"
-           "  --quiet        print nothing but errors (and the curve, if to stdout)\n\n"
+           "  --quiet        print nothing but errors (and the curve, if to stdout)\n"
+           "  --blas-threads N  BLAS threads (run: per rank); 1 unless given, whatever OPENBLAS_NUM_THREADS says\n\n"
            "Settings (--name VALUE or --name=VALUE; booleans also as a bare --name):\n");
     const char *group = "";
     for (int i = 0; i < cfg_nfields; i++) {
@@ -117,6 +167,16 @@ static int parse_train(int argc, char **argv, cfg *s, train_opts *o, sgd_err *e)
             if (val)
                 return sgd_fail(e, SGD_EUSAGE, "--%s: takes no value", name);
             *(!strcmp(name, "force") ? &o->force : &o->quiet) = 1;
+            continue;
+        }
+        if (!strcmp(name, "blas-threads") || !strcmp(name, "blas_threads")) { /* main applied it */
+            if (!val && i + 1 >= argc)
+                return sgd_fail(e, SGD_EUSAGE, "option --blas-threads needs a value");
+            if (!val)
+                val = argv[++i];
+            if (!parse_blas_threads(val))
+                return sgd_fail(e, SGD_EUSAGE, "--blas-threads: value '%s' out of range (accepted: [1 .. %d])", val,
+                                MAX_BLAS_THREADS);
             continue;
         }
         if (!strcmp(name, "help")) {
@@ -217,6 +277,9 @@ static int check_outputs(const train_opts *o, sgd_err *e)
 {
     if ((o->save && strlen(o->save) > 1000) || (o->curve && strlen(o->curve) > 1000))
         return sgd_fail(e, SGD_EUSAGE, "--%s: path longer than 1000 characters", o->save ? "save" : "curve");
+    struct stat st;
+    if (o->save && stat(o->save, &st) == 0 && !S_ISREG(st.st_mode)) /* a device, FIFO, directory: never replaced */
+        return sgd_fail(e, SGD_EIO, "--save %s: exists and is not a regular file; refusing to replace it", o->save);
     if (o->save && !o->force && access(o->save, F_OK) == 0)
         return sgd_fail(e, SGD_EIO, "--save %s: file exists; refusing to overwrite it (use --force)", o->save);
     if (o->save && !dir_writable(o->save))
@@ -296,6 +359,7 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
     o.flush_every = 10;
     o.progress_every = 30;
     o.command_line = cmdline;
+    o.blas_threads = 1;
     sgd_err e = {0};
     static char out[4096];
     for (int i = 2; i < argc && !e.code; i++) {
@@ -315,10 +379,16 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
             parse_seconds(a, i + 1 < argc ? argv[++i] : NULL, &o.flush_every, &e);
         } else if (!strcmp(a, "--progress-every")) {
             parse_seconds(a, i + 1 < argc ? argv[++i] : NULL, &o.progress_every, &e);
+        } else if (!strcmp(a, "--blas-threads") || !strncmp(a, "--blas-threads=", 15)) { /* main applied it */
+            const char *v = a[14] == '=' ? a + 15 : i + 1 < argc ? argv[++i] : NULL;
+            if (!parse_blas_threads(v))
+                sgd_fail(&e, SGD_EUSAGE, "--blas-threads: value '%s' out of range (accepted: [1 .. %d])",
+                         v ? v : "", MAX_BLAS_THREADS);
+            o.blas_threads = parse_blas_threads(v);
         } else if (a[0] == '-') {
             sgd_fail(&e, SGD_EUSAGE,
                      "run: unknown option '%s' (accepted: -o FILE, --resume, --force, --quiet, --flush-every S, "
-                     "--progress-every S)", a);
+                     "--progress-every S, --blas-threads N)", a);
         } else if (o.spec_path) {
             sgd_fail(&e, SGD_EUSAGE, "run: more than one spec ('%s' and '%s')", o.spec_path, a);
         } else {
@@ -447,6 +517,23 @@ static int cmd_list(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a sweep catches TERM, INT and USR1 from its first instruction on: a
+     * signal at any moment then ends it with 75, resumable (docs/SWEEP.md).
+     * Blocked first, so that one arriving during the re-exec for the BLAS
+     * threads stays pending; par_catch_signals unblocks them. */
+    const int is_run = argc >= 2 && !strcmp(argv[1], "run");
+    if (is_run) {
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &stop, NULL);
+    }
+    if (is_run || (argc >= 2 && !strcmp(argv[1], "train")))
+        blas_threads_setup(argc, argv);
+    if (is_run)
+        par_catch_signals();
     /* a file-size limit (ulimit -f) must become a clear write error, not a
      * silent death by SIGXFSZ */
     signal(SIGXFSZ, SIG_IGN);

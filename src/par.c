@@ -4,13 +4,13 @@
 #include <mpi.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "io.h"
 #include "journal.h"
 #include "par.h"
 #include "spec.h"
@@ -24,6 +24,25 @@ enum { MAX_CHUNK = 1024 };
 
 static volatile sig_atomic_t g_signal;
 static void on_signal(int sig) { g_signal = sig; }
+
+void par_catch_signals(void)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* MPI_Init and file I/O carry on; the flag is polled */
+    sigemptyset(&sa.sa_mask);
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < 3; i++) {
+        sigaction(sigs[i], &sa, NULL);
+        sigaddset(&set, sigs[i]);
+    }
+    /* blocked across a re-exec (main.c): a signal that came meanwhile is
+     * pending and reaches on_signal now */
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
 
 static double now(void)
 {
@@ -58,6 +77,7 @@ typedef struct {
     const par_opts *o;
     const spec *sp;
     int size;
+    int resume;             /* o->resume, unless there was nothing to resume */
     sweep_table t;
     journal *jr;
     store *st;
@@ -306,7 +326,8 @@ static int coord_setup(coord *c, long *n_resumed)
     if (o->force) { /* replace: but never the journal of a sweep still running */
         int fd = open(jpath, O_RDWR | O_CLOEXEC);
         if (fd >= 0) {
-            int busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+            char why[160];
+            int busy = io_lock(fd, why, sizeof why) == IO_LOCK_BUSY; /* no locks at all: nobody to ask */
             if (!busy)
                 unlink(jpath);
             close(fd);
@@ -314,7 +335,7 @@ static int coord_setup(coord *c, long *n_resumed)
                 return sgd_fail(&c->err, SGD_EIO, "%s: in use by another sgdsweep; refusing to replace it", jpath);
         }
     }
-    if (o->resume) {
+    if (c->resume) {
         if (journal_resume(jpath, sp->sha256, sp->n_runs, &c->t, n_resumed, &c->prov.created, &c->prov.resumes,
                            &c->jr, &c->err))
             return c->err.code;
@@ -336,7 +357,7 @@ static int coord_setup(coord *c, long *n_resumed)
         return sgd_fail(&c->err, SGD_ENOMEM, "out of memory");
     /* the file exists (and is readable) from the start */
     int rc = flush_file(c);
-    if (rc && !o->resume) { /* nothing was run: leave no journal behind */
+    if (rc && !c->resume) { /* nothing was run: leave no journal behind */
         journal_close(c->jr);
         c->jr = NULL;
         unlink(jpath);
@@ -452,7 +473,9 @@ static int env_rank(void)
 
 int par_sweep(int *argc, char ***argv, const par_opts *o)
 {
+    par_catch_signals(); /* main did already; a library caller may not have */
     const int r0 = env_rank() == 0;
+    int fresh = 0; /* --resume with nothing to resume: a new sweep */
     sgd_err e = {0};
     spec *sp = NULL;
     /* everything that can be refused is refused before MPI starts */
@@ -477,12 +500,22 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
     /* the output is rank 0's: it alone decides whether it may be written
      * (other ranks may not even see the same file system) */
     if (rank == 0) {
-        if (!o->resume && !o->force && (access(o->out, F_OK) == 0 || access(jpath, F_OK) == 0))
+        struct stat so;
+        if (stat(o->out, &so) == 0 && !S_ISREG(so.st_mode))
+            rc = sgd_fail(&e, SGD_EIO, "%s: exists and is not a regular file; refusing to replace it", o->out);
+        else if (!o->resume && !o->force && (access(o->out, F_OK) == 0 || access(jpath, F_OK) == 0))
             rc = sgd_fail(&e, SGD_EIO,
                           "%s: %s exists; refusing to overwrite it (--resume continues it, --force replaces it)",
                           o->out, access(o->out, F_OK) == 0 ? "result file" : "its journal");
-        else if (o->resume && access(jpath, F_OK) != 0)
+        else if (o->resume && access(jpath, F_OK) != 0 && access(o->out, F_OK) == 0)
             rc = sgd_fail(&e, SGD_EIO, "%s: nothing to resume (no journal %s)", o->out, jpath);
+        else if (o->resume && access(jpath, F_OK) != 0) {
+            /* neither journal nor result: a start killed before it wrote its journal
+             * (a requeued job, a wrapper that always says --resume); nothing to lose */
+            fresh = 1;
+            fprintf(stderr, "sgdsweep: note: nothing to resume (no %s, no journal): starting %s from the beginning\n",
+                    o->out, o->out);
+        }
         if (rc)
             fprintf(stderr, "sgdsweep: %s\n", e.msg);
     }
@@ -492,14 +525,6 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
         MPI_Finalize();
         return rc;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-
     /* host names, for provenance */
     char host[64] = {0}, *hosts = NULL;
     gethostname(host, sizeof host - 1);
@@ -517,7 +542,7 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
     char verbuf[MPI_MAX_LIBRARY_VERSION_STRING] = "";
     char *hostlist = NULL;
     if (rank == 0) {
-        c.o = o, c.sp = sp, c.size = size;
+        c.o = o, c.sp = sp, c.size = size, c.resume = o->resume && !fresh;
         c.tty = isatty(2);
         c.t_start = now();
         int vl;
@@ -548,19 +573,23 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
             code = c.err.code ? c.err.code : SGD_ENOMEM;
         } else {
             c.done_at_start = c.t.n_done + c.t.n_failed;
+            if (*journal_note(c.jr)) /* even with --quiet: what is no longer protected */
+                fprintf(stderr, "sgdsweep: warning: %s\n", journal_note(c.jr));
             if (!o->quiet)
                 fprintf(stderr, "sgdsweep: %ld runs on %d rank%s -> %s%s\n", sp->n_runs, size, size > 1 ? "s" : "",
-                        o->out, o->resume ? " (resumed)" : "");
+                        o->out, c.resume ? " (resumed)" : "");
             if (sp->n_dims > STORE_MAX_DIMS && !o->quiet)
                 fprintf(stderr, "sgdsweep: %d grid dimensions: the result file gets /runs but no /grid view (at most %d)\n",
                         sp->n_dims, STORE_MAX_DIMS);
-            if (o->resume && !o->quiet)
+            if (c.resume && !o->quiet)
                 fprintf(stderr, "sgdsweep: %ld runs already done, %ld to go\n", c.t.n_done, c.qn);
-            if (size > 1 && blas_threads > 1 && !o->quiet)
+            if (size > 1 && blas_threads > (o->blas_threads > 0 ? o->blas_threads : 1) && !o->quiet)
                 fprintf(stderr,
-                        "sgdsweep: note: OpenBLAS started %d threads in rank 0, but sgdsweep uses one per rank "
-                        "(export OPENBLAS_NUM_THREADS=1, or bind each rank to a core)\n",
-                        blas_threads);
+                        "sgdsweep: note: OpenBLAS started %d threads in rank 0, but sgdsweep uses %d per rank "
+                        "(it could not re-execute itself with OPENBLAS_NUM_THREADS set: export "
+                        "OPENBLAS_NUM_THREADS=%d)\n",
+                        blas_threads, o->blas_threads > 0 ? o->blas_threads : 1,
+                        o->blas_threads > 0 ? o->blas_threads : 1);
         }
     }
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);

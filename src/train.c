@@ -141,10 +141,13 @@ void result_destroy(result *r)
 
 /* ---- stepper dispatch ---------------------------------------------------- */
 
+static int g_blas_threads = 1;
+void train_set_blas_threads(int n) { g_blas_threads = n > 0 ? n : 1; }
+
 trainer *trainer_alloc(const cfg *s, const dataset *ds, sgd_err *e)
 {
-    /* parallelism comes from MPI ranks: BLAS stays on one thread */
-    openblas_set_num_threads(1);
+    /* parallelism comes from MPI ranks: BLAS stays on one thread unless asked */
+    openblas_set_num_threads(g_blas_threads);
     trainer *t = malloc(sizeof *t);
     if (!t) {
         sgd_fail(e, SGD_ENOMEM, "out of memory");

@@ -127,6 +127,15 @@ expect_fail "unknown enum value, --name=value form" 2 train "${TINY[@]}" --optim
 for v in 0.1x abc 1e999 nan inf ""; do
     expect_fail "malformed number '$v'" 2 train "${TINY[@]}" --lr "$v" :: "--lr" "'$v'" "finite number"
 done
+# the message states the bound that was crossed: the upper one too (1e300 for these reals)
+for o in lr init-scale blowup epochs; do
+    expect_fail "--$o 1e308: the upper bound is named" 2 train --$o 1e308 :: "--$o" "'1e308'" "<= 1e+300"
+done
+# a denormal is a finite number: accepted, and range-checked like any other
+sg train "${TINY[@]}" --lr 4.9e-324 --quiet
+report "--lr 4.9e-324 (a denormal) is accepted" "$([ "$RC" -eq 0 ] || echo "exit $RC: $(head -1 "$T/err")")"
+expect_fail "--lr-step-factor 4.9e-324 is a number, checked against the range" 2 train "${TINY[@]}" \
+    --lr-step-factor -4.9e-324 :: "--lr-step-factor" "'-4.9e-324'" "(0 .. 1]"
 expect_fail "non-integer for an int setting (2.5)" 2 train "${TINY[@]}" --width 2.5 :: "--width" "'2.5'" "integer"
 expect_fail "non-integer for a long setting (10.5 steps)" 2 train "${TINY[@]}" --steps 10.5 :: "--steps" "'10.5'" "integer"
 expect_fail "integer overflow" 2 train "${TINY[@]}" --width 99999999999999999999 :: "--width" "integer"
@@ -180,6 +189,15 @@ with h5py.File(sys.argv[1], "w") as f:
     f["train/x"] = np.full((6, 3), 2.385)
     f["train/y"] = np.array([0, 1, 2, 0, 1, 2], dtype=np.int32)
 EOF
+"$PYTHON" - "$T/biglabel.h5" <<'EOF' 2>/dev/null
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    for s, n in (("train", 6), ("test", 4)):
+        f[s + "/x"] = np.full((n, 3), 2.385)
+        f[s + "/y"] = np.array([0, 1, 2, 2**63 + 5, 1, 0][:n], dtype=np.uint64)
+EOF
+expect_fail "uint64 label 2^63+5 is reported exactly" 3 train --width 8 --steps 5 --batch 4 --data file \
+    --data-file "$T/biglabel.h5" :: "$T/biglabel.h5" "label 9223372036854775813 at row 3"
 expect_fail "data file without /test" 3 train --width 8 --steps 5 --batch 4 --data file --data-file "$T/half.h5" :: \
     "$T/half.h5" "/test/x" "missing"
 
@@ -208,10 +226,30 @@ with h5py.File(sys.argv[1], "r") as f:
     print("ok --force wrote the new run" if s == 2 else "FAIL --force wrote the new run: seed %d, want 2" % s)
 EOF
 
+# --save never replaces anything but a regular file (like run -o), --force or not:
+# a device node (as root; c 1 7 is /dev/full) and a FIFO stay what they were
+mknod "$T/chardev" c 1 7 2>/dev/null || mkfifo "$T/chardev"
+mkfifo "$T/fifo"
+for node in chardev fifo; do
+    kind=$(stat -c %F "$T/$node")
+    expect_fail "--save --force onto a $kind: refused" 4 train "${TINY[@]}" --save "$T/$node" --force :: \
+        "$T/$node" "not a regular file"
+    report "--save --force leaves the $kind as it was" \
+        "$([ "$(stat -c %F "$T/$node")" = "$kind" ] || echo "now a $(stat -c %F "$T/$node")")"
+done
+mkdir "$T/savedir"
+expect_fail "--save --force onto a directory: refused" 4 train "${TINY[@]}" --save "$T/savedir" --force :: \
+    "$T/savedir" "not a regular file"
+
 # ---------------------------------------------------------------- out of memory (exit 5)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 \
     expect_fail "network too large for memory" 5 train --width 1048576 --depth 1000 --n-train 64 --n-test 64 :: \
     "out of memory"
+
+# a dataset whose size overflows an int: the message gives the true row count
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 \
+    expect_fail "n_train near INT_MAX: out of memory, exact size" 5 train --n-train 2147483647 --steps 1 :: \
+    "out of memory" "2147484647 x 32"
 
 # ---------------------------------------------------------------- --version, --help
 sg --version
@@ -237,10 +275,10 @@ cp "$T/out" "$T/help"
 why=""
 [ "$RC" -eq 0 ] || why+="exit $RC; "
 [ -s "$T/err" ] && why+="stderr not empty; "
-for o in --lr --width --depth --softplus-beta --sde-time --data-file --init-seed --curve --save --force --quiet; do
+for o in --lr --width --depth --softplus-beta --sde-time --data-file --init-seed --curve --save --force --quiet --blas-threads; do
     grep -qE -e "^  $o( |$)" "$T/help" || why+="$o missing; "
 done
-nodef=$(grep -E '^  --[a-z]' "$T/help" | grep -vE '^  --(curve|save|force|quiet) ' | grep -vc '\[default ')
+nodef=$(grep -E '^  --[a-z]' "$T/help" | grep -vE '^  --(curve|save|force|quiet|blas-threads) ' | grep -vc '\[default ')
 [ "$nodef" -eq 0 ] || why+="$nodef setting lines without [default ...]; "
 report "--help lists the settings with defaults" "$why"
 sg train --help
@@ -320,6 +358,42 @@ sg train --width=8 --depth=2 --d_in 7 --classes=3 --n-train 64 --n_test 48 --bat
 report "--name=value, snake_case names and bare booleans are the same run" \
     "$([ "$RC" -eq 0 ] && diff <(grep -v wall_time "$T/out") <(grep -v wall_time "$T/mc") >/dev/null ||
         echo "exit $RC or output differs")"
+
+# ---------------------------------------------------------------- BLAS threads
+# sgdsweep picks its BLAS threads itself: one by default whatever OPENBLAS_NUM_THREADS /
+# OMP_NUM_THREADS say, --blas-threads N for more. OpenBLAS creates its pool when it is
+# loaded, so this counts the threads (/proc/PID/task) of a running train.
+# threads ENV... -- ARGS...: the thread count of `env ENV... sgdsweep train ARGS` -> NT
+threads() {
+    local envs=() pid t0
+    while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+    shift
+    env "${envs[@]}" "$SGDSWEEP" train --width 32 --d-in 16 --n-train 256 --n-test 64 --steps 1e7 --quiet "$@" \
+        >/dev/null 2>"$T/err" &
+    pid=$!
+    sleep 1 # past the start (and a re-exec): the pool is made at load time and then stays
+    NT=$(ls "/proc/$pid/task" 2>/dev/null | wc -l)
+    kill -KILL $pid 2>/dev/null
+    wait $pid 2>/dev/null
+}
+threads -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS --
+report "BLAS: one thread with OPENBLAS_NUM_THREADS and OMP_NUM_THREADS unset" "$([ "$NT" = 1 ] || echo "$NT threads")"
+threads OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 --
+report "BLAS: one thread whatever the environment says (2)" "$([ "$NT" = 1 ] || echo "$NT threads")"
+if [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ]; then
+    threads -u OPENBLAS_NUM_THREADS -- --blas-threads 2
+    report "BLAS: --blas-threads 2 gives a pool of 2" "$([ "$NT" = 2 ] || echo "$NT threads")"
+fi
+expect_fail "--blas-threads 0" 2 train "${TINY[@]}" --blas-threads 0 :: "--blas-threads" "'0'" "[1 .."
+expect_fail "--blas-threads x" 2 train "${TINY[@]}" --blas-threads x :: "--blas-threads" "'x'"
+# the environment no longer changes results (a size OpenBLAS would split across threads)
+BIG=(--width 256 --d-in 64 --n-train 512 --n-test 64 --batch 128 --steps 30 --precision float32)
+env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS "$SGDSWEEP" train "${BIG[@]}" 2>&1 | grep -v '^wall_time' >"$T/b_def"
+OPENBLAS_NUM_THREADS=1 "$SGDSWEEP" train "${BIG[@]}" 2>&1 | grep -v '^wall_time' >"$T/b_one"
+OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$SGDSWEEP" train "${BIG[@]}" 2>&1 | grep -v '^wall_time' >"$T/b_two"
+report "BLAS: identical metrics with the variables unset, =1 and =2" \
+    "$(cmp -s "$T/b_def" "$T/b_one" && cmp -s "$T/b_def" "$T/b_two" && grep -q '^train_loss' "$T/b_def" ||
+        echo "outputs differ: $(diff "$T/b_def" "$T/b_two" | head -3 | tr '\n\t' '  ')")"
 
 # ---------------------------------------------------------------- determinism
 sg train "${TINY[@]}" --curve -
@@ -519,6 +593,22 @@ check("probes save: lazy_layer = |theta_l - theta0_l| / |theta0_l| per layer", n
 with h5py.File(T + "/run.h5", "r") as f:
     check("no probes: empty /probes, no probe curves", len(f["probes"]) == 0 and
           sorted(f["curve"]) == ["lr", "step", "test_acc", "test_loss", "train_acc", "train_loss"], str(list(f["curve"])))
+EOF
+
+# docs/TRAINING.md: with --train-last, param_norm and dist_init are over the last layer only
+sg train "${TINY[@]}" --train-last true --save "$T/tl.h5"
+cp "$T/out" "$T/tl.txt"
+pyrun "train_last norms" "$T/tl.h5" "$T/tl.txt" <<'EOF'
+import sys, h5py, numpy as np
+m = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if l.count("\t") == 1)
+with h5py.File(sys.argv[1], "r") as f:
+    p, p0, lay = f["params/final"][()], f["params/init"][()], f["params/layout"][()]
+fi, fo, w, b = lay[-1][:4]
+idx = np.r_[w:w + fi * fo, b:b + fo]
+pn, di = float(m["param_norm"]), float(m["dist_init"])
+ok = abs(pn - np.linalg.norm(p[idx])) <= 1e-6 * pn and abs(di - np.linalg.norm(p[idx] - p0[idx])) <= 1e-6 * di
+print(("ok" if ok and abs(np.linalg.norm(p) - pn) > 0.1 else "FAIL") + " --train-last: param_norm, dist_init are the last layer's"
+      + ("" if ok else ": %g %g vs %g %g (whole %g)" % (pn, di, np.linalg.norm(p[idx]), np.linalg.norm(p[idx] - p0[idx]), np.linalg.norm(p))))
 EOF
 
 # ---------------------------------------------------------------- docs/SAVE.md example, against the CLI

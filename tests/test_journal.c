@@ -840,8 +840,10 @@ START_TEST(test_not_a_journal)
     ck_assert_int_eq(journal_resume(p.path, SHA, N_RUNS, &t, &n, &created, &resumes, &j, &e), SGD_EIO);
     ck_assert_ptr_null(j);
     ck_assert_msg(strstr(e.msg, p.path), "message: %s", e.msg);
-    /* too short, then the wrong magic */
-    static const char *const bodies[2] = {"SGDJRNL1", "SGDJRNL2"};
+    /* too short and not the start of this sweep's header, then the wrong magic
+     * (a short prefix of the right header is a start killed while creating the
+     * journal: test_empty_journal) */
+    static const char *const bodies[2] = {"SGDJRNL1zz", "SGDJRNL2"};
     for (int i = 0; i < 2; i++) {
         FILE *f = fopen(p.path, "wb");
         ck_assert_ptr_nonnull(f);
@@ -857,6 +859,46 @@ START_TEST(test_not_a_journal)
     }
     sweep_table_destroy(&t);
     paths_remove(&p);
+}
+END_TEST
+
+/* a journal killed before (or while) its header was written: empty, or a
+ * prefix of this sweep's header. --resume then starts the sweep afresh: the
+ * header is written, no records, resumes 0, created as passed in. */
+START_TEST(test_empty_journal)
+{
+    for (int len = 0; len <= 20; len += 20) {
+        paths p;
+        paths_make(&p);
+        char head[72];
+        memcpy(head, "SGDJRNL1", 8);
+        memcpy(head + 8, SHA, 64);
+        FILE *f = fopen(p.path, "wb");
+        ck_assert_ptr_nonnull(f);
+        fwrite(head, 1, (size_t)len, f);
+        fclose(f);
+        sgd_err e = {0};
+        sweep_table t;
+        ck_assert_int_eq(sweep_table_init(&t, N_RUNS, table_shape(), &e), 0);
+        journal *j = NULL;
+        long n = -1, resumes = -1;
+        double created = 1234.5;
+        ck_assert_int_eq(journal_resume(p.path, SHA, N_RUNS, &t, &n, &created, &resumes, &j, &e), 0);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_int_eq(n, 0);
+        ck_assert_int_eq(resumes, 0);
+        ck_assert_str_eq(journal_note(j), "");
+        journal_close(j);
+        /* now a whole journal: a second resume reads it back */
+        j = NULL;
+        created = 0;
+        ck_assert_int_eq(journal_resume(p.path, SHA, N_RUNS, &t, &n, &created, &resumes, &j, &e), 0);
+        ck_assert_int_eq(resumes, 1);
+        ck_assert(created == 1234.5);
+        journal_close(j);
+        sweep_table_destroy(&t);
+        paths_remove(&p);
+    }
 }
 END_TEST
 
@@ -929,6 +971,7 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, test_torn_arrays);
     tcase_add_test(tc, test_not_a_journal);
     tcase_add_test(tc, test_create_existing);
+    tcase_add_test(tc, test_empty_journal);
     tcase_add_test(tc, test_header_only);
     suite_add_tcase(s, tc);
     return s;
