@@ -104,7 +104,7 @@ claims: deps
 	    if [ -f $$out ] && $(PYTHON) -c 'import h5py, sys; a = h5py.File(sys.argv[1], "r").attrs; sys.exit(0 if a.get("completed") and a.get("n_failed") == 0 else 1)' $$out 2>/dev/null; then \
 	        echo "== $$spec: $$out is complete"; continue; fi; \
 	    echo "== $$spec -> $$out"; \
-	    $(MPIRUN) -np $(NP) -x OPENBLAS_NUM_THREADS=1 $(BIN) run $$spec -o $$out \
+	    $(MPIRUN) $(if $(shell [ $(NP) -gt $$(nproc) ] && echo y),--oversubscribe) -np $(NP) $(BIN) run $$spec -o $$out \
 	        $$([ -f $$out.journal ] && echo --resume); \
 	done
 	$(PYTHON) analysis/claims/report.py out/claims $(CLAIM_OUTS)

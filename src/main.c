@@ -454,19 +454,14 @@ static int cmd_check(int argc, char **argv)
     printf("runs\t%ld\n", sp->n_runs);
     printf("sha256\t%s\n", sp->sha256);
     for (int a = 0; a < sp->n_axes; a++) {
-        const spec_axis *x = &sp->axes[a];
-        printf("axis\t%s\t", x->name);
-        if (x->n == 0)
-            printf("%s-uniform [%g, %g]\n", x->log_scale ? "log" : "", x->min, x->max);
-        else {
-            printf("%d values:", x->n);
-            for (int j = 0; j < x->n && j < 12; j++)
-                printf(" %s", x->values[j]);
-            printf("%s\n", x->n > 12 ? " ..." : "");
-        }
+        char desc[600];
+        spec_axis_describe(&sp->axes[a], desc, sizeof desc);
+        printf("axis\t%s\t%s\n", sp->axes[a].name, desc);
     }
     for (int d = 0; d < sp->n_dims; d++)
         printf("dim\t%s\t%d\n", sp->dims[d].name, sp->dims[d].n);
+    for (int k = 0; k < sp->n_notes; k++) /* W&B keys ignored, run_cap's meaning (docs/SPEC.md) */
+        printf("note\t%s\n", sp->notes[k]);
     if (sp->n_dims > STORE_MAX_DIMS)
         printf("note\t%d dimensions: the result file gets /runs but no /grid view (at most %d)\n", sp->n_dims,
                STORE_MAX_DIMS);

@@ -81,11 +81,14 @@ W=$HERE/specs/wandb
 sg check "$W/random_docs.yaml"
 why=""
 [ "$RC" -eq 0 ] || why+="exit $RC; "
-for l in "$(printf 'method\trandom')" "$(printf 'runs\t40')" "$(printf 'axis\tlr\tlog-uniform [0.0001, 0.1]')" \
-    "$(printf 'axis\tact\t3 values: relu tanh gelu')"; do
+for l in "$(printf 'method\trandom')" "$(printf 'runs\t40')" "$(printf 'axis\tlr\tlog_uniform_values [0.0001, 0.1]')" \
+    "$(printf 'axis\tbatch\tq_log_uniform_values [32, 256], q 8')" "$(printf 'axis\tdepth\tint_uniform [1, 4]')" \
+    "$(printf 'axis\tact\t3 values: relu tanh gelu')" \
+    "$(printf "note\tprogram: ignored (W&B's training script; every run here is sgdsweep train with the settings under parameters)")" \
+    "$(printf 'note\tmetric: test_loss, minimize (kept with the spec; the sweep itself runs every run in full)')"; do
     grep -qxF -e "$l" "$T/out" || why+="no line '$l'; "
 done
-report "W&B random (docs example): run_cap 40 runs, axes" "$why"
+report "W&B random (docs example): run_cap 40 runs, axes by their W&B distribution, notes for ignored keys" "$why"
 sg list "$W/random_docs.yaml"
 why=$(awk -F'\t' 'NR == 1 { if ($0 != "run\tlr\tbatch\tdepth\tact\tsteps") print "header " $0; next }
     { n++; if ($2 < 1e-4 || $2 > 0.1) print "lr " $2; if ($3 % 8 || $3 < 32 || $3 > 256) print "batch " $3
