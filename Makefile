@@ -6,7 +6,7 @@
 #   make bench      trainer vs PyTorch speed table, probe cost (bench/)
 #   make claims     run every small claim sweep (jobs/claims/*-small.yaml), write out/claims/REPORT.md
 #   make check SANITIZE=address,undefined   the same under sanitizers
-#   make install PREFIX=/opt/sgdsweep
+#   make install PREFIX=/opt/sgdsweep   (DESTDIR= for staging; make uninstall with the same)
 #
 # User settings (CFLAGS, LDFLAGS add to ours) -----------------------------
 PREFIX   ?= /usr/local
@@ -42,7 +42,7 @@ LIB    := $(BUILD)/libsgdsweep.a
 BIN    := $(BUILD)/sgdsweep
 TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
-.PHONY: all deps run claims check test bench install clean FORCE
+.PHONY: all deps run claims check test bench install uninstall clean FORCE
 all: $(BIN)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
@@ -130,9 +130,56 @@ bench:
 $(BUILD)/bench_step: bench/bench_step.c $(LIB) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(LIB) $(LIBS)
 
+# make install: under $(DESTDIR)$(PREFIX) (README.md, Installing)
+#   bin/sgdsweep                     the program
+#   bin/sgdsweep-{report,compare,claims-report}   the analysis scripts, from anywhere
+#   share/sgdsweep/slurm/sweep.sbatch  the batch script, told where bin/sgdsweep is
+#   share/sgdsweep/analysis/, jobs/  the analysis scripts and modules, the specs
+#   share/doc/sgdsweep/              README.md and docs/
+#   share/man/man1/sgdsweep.1        the man page (docs/sgdsweep.1)
+# and share/sgdsweep/MANIFEST, every file it installed there (with those of an
+# earlier install into the same place). make uninstall removes the files the
+# MANIFEST lists (without one: the files this Makefile would install), then
+# share/sgdsweep and share/doc/sgdsweep if nothing else is left in them.
+TOOLS      := sgdsweep-report sgdsweep-compare sgdsweep-claims-report
+DATA_FILES := $(sort $(wildcard analysis/*.py analysis/claims/*.py jobs/*.yaml jobs/claims/*.yaml))
+DOC_FILES  := README.md $(sort $(wildcard docs/*.md docs/claims/*.png))
+MANIFEST   := share/sgdsweep/MANIFEST
+INSTALLED  := bin/sgdsweep $(TOOLS:%=bin/%) share/sgdsweep/slurm/sweep.sbatch \
+  $(DATA_FILES:%=share/sgdsweep/%) $(DOC_FILES:%=share/doc/sgdsweep/%) share/man/man1/sgdsweep.1 $(MANIFEST)
+
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sgdsweep
+	@set -e; p='$(PREFIX)' d='$(DESTDIR)$(PREFIX)'; \
+	case $$p in /*) ;; *) echo "make install: PREFIX must be an absolute path, not '$$p'" >&2; exit 2 ;; esac; \
+	t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
+	put() { install -D -m "$$1" "$$2" "$$d/$$3"; echo "$$3" >>"$$t/list"; }; \
+	put 755 $(BIN) bin/sgdsweep; \
+	sed '1s|^#!.*|#!$(PYTHON)|' scripts/tool-wrapper.py >"$$t/wrapper"; \
+	for n in $(TOOLS); do put 755 "$$t/wrapper" bin/$$n; done; \
+	sed "s|^installed_bin=\$$|installed_bin='$$p/bin/sgdsweep'|" slurm/sweep.sbatch >"$$t/sweep.sbatch"; \
+	grep -q "^installed_bin='" "$$t/sweep.sbatch"; \
+	put 755 "$$t/sweep.sbatch" share/sgdsweep/slurm/sweep.sbatch; \
+	for f in $(DATA_FILES); do put $$([ -x $$f ] && echo 755 || echo 644) $$f share/sgdsweep/$$f; done; \
+	for f in $(DOC_FILES); do put 644 $$f share/doc/sgdsweep/$$f; done; \
+	put 644 docs/sgdsweep.1 share/man/man1/sgdsweep.1; \
+	echo $(MANIFEST) >>"$$t/list"; \
+	[ ! -f "$$d/$(MANIFEST)" ] || cat "$$d/$(MANIFEST)" >>"$$t/list"; \
+	sort -u "$$t/list" >"$$t/MANIFEST"; \
+	install -D -m 644 "$$t/MANIFEST" "$$d/$(MANIFEST)"; \
+	echo "installed under $$d: bin/sgdsweep, $(TOOLS:%=bin/%,) share/sgdsweep, share/doc/sgdsweep, share/man/man1/sgdsweep.1 (every file: $$d/$(MANIFEST))"
+
+uninstall:
+	@set -e; d='$(DESTDIR)$(PREFIX)'; \
+	if [ -f "$$d/$(MANIFEST)" ]; then files=$$(cat "$$d/$(MANIFEST)"); \
+	else echo "make uninstall: no $$d/$(MANIFEST); removing the files this Makefile installs"; files='$(INSTALLED)'; fi; \
+	n=0; for f in $$files; do \
+	    case /$$f/ in //|*/../*|*/./*) echo "make uninstall: skipping '$$f' (not a path inside PREFIX)" >&2; continue ;; esac; \
+	    case $$f in /*) echo "make uninstall: skipping '$$f' (not a path inside PREFIX)" >&2; continue ;; esac; \
+	    if [ -f "$$d/$$f" ] || [ -L "$$d/$$f" ]; then rm -f "$$d/$$f"; n=$$((n + 1)); fi; \
+	done; \
+	for g in share/sgdsweep share/doc/sgdsweep; do \
+	    [ ! -d "$$d/$$g" ] || find "$$d/$$g" -depth -type d -empty -delete; done; \
+	echo "removed $$n files under $$d"
 
 clean:
 	rm -rf build build-san
