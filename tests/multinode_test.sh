@@ -250,10 +250,10 @@ provenance "small.yaml on 2 nodes: hosts '$N1,$N2', each run on its rank's node"
 # reported 6 of 24 runs, SIGTERM to WHO ("all" ranks, or rank 1: the one on
 # the second node); then --resume on the two nodes to the end
 stop_resume() {
-    local name=$1 who=$2 why="" victims st n pend fin comp res t0=$SECONDS
+    local name=$1 who=$2 why="" victims st n pend fin comp t0=$SECONDS
     rm -f s.h5 s.h5.journal
     mn 2 "$SW/slow.yaml" -o s.h5 --progress-every 0.01
-    wait_for '[ "$(reported)" -ge 6 ]' || why+="never saw 6 runs reported done (exit ${RC:-?}); "
+    wait_for '[ "$(reported)" -ge 6 ]' || why+="never saw 6 runs reported done (the sweep ended or hung); "
     [ "$who" = all ] && victims=$(rank_pids) || victims=$(rank_pids "$who")
     [ "$(wc -w <<<"$victims")" -eq "$([ "$who" = all ] && echo 2 || echo 1)" ] ||
         why+="found ranks '$(tr '\n' ' ' <<<"$victims")'; "
@@ -263,7 +263,7 @@ stop_resume() {
     [ $RC -eq 75 ] || why+="mpirun exit $RC, want 75; "
     grep -q '^sgdsweep: stopped.* continue with --resume' "$T/err" || why+="no 'stopped ... continue with --resume' line; "
     st=$(h5state s.h5)
-    read -r n pend fin comp res <<<"$st"
+    read -r n pend fin comp _ <<<"$st"
     [ "${n:-}" = 24 ] && [ "${pend:-0}" -gt 0 ] && [ "${fin:-0}" -ge 6 ] && [ "${comp:-}" = no ] ||
         why+="after the stop the file is '$st', want 24 runs, some pending, >= 6 finished, completed empty; "
     report "$name: mpirun exits 75, partial file ($((SECONDS - t0)) s)" "$why"
