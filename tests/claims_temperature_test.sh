@@ -12,6 +12,12 @@
 #   a batch dependence at equal T (loss ~ T B^0.5)      -> "not supported"
 #   only 3 finished seeds per cell                      -> "inconclusive"
 #   tails whose autocorrelation time is the whole tail  -> "inconclusive"
+#   a seed-level factor on the whole loss (sd 0.3 in log), far larger than
+#   the cells' differences: only the paired bootstrap (seeds resampled
+#   jointly over the cells) resolves rho              -> "supported"
+#   one diverged seed in one cell of each task          -> that cell leaves
+#                                                          the regime
+#   a drift from one seed only (s.e. undefined)         -> "inconclusive"
 #   a file of another claim                             -> exit 2, one line
 # and the linear-regression theory: the first-order and exact stationary
 # excess losses against hand-computed values, and the exact one against a
@@ -109,11 +115,18 @@ with h5py.File(dst, "r+") as f:
     noise = np.exp(0.02 * rng.standard_normal(n))
     seed_off = 0.01 * rng.standard_normal(int(seed.max()) + 1)[seed]   # common to a seed's cells
     y = floor * (1 + seed_off) + 2.0 * T * B ** alpha * noise
+    if mode == "paired":
+        # a seed's data make its whole loss larger or smaller (common to all its cells),
+        # by far more than the cells differ: resampling seeds per cell would drown rho
+        noise = np.exp(0.002 * rng.standard_normal(n))
+        y = np.exp(0.3 * rng.standard_normal(int(seed.max()) + 1)[seed]) * (floor + 2.0 * T * noise)
     def put(name, v):
         r[name][...] = np.asarray(v, dtype=r[name].dtype)
     status = np.ones(n, dtype=np.int8)
     if mode == "fewseeds":
         status[seed >= 3] = 0
+    if mode == "diverged":     # seed 0 diverges at T = 0.01, B = 2 in every task
+        status[(seed == seed.min()) & np.isclose(T, 0.01) & (B == 2)] = 2
     put("status", status)
     put("steps_done", steps)
     put("tail_loss_mean", np.where(status == 1, y, np.nan))
@@ -128,6 +141,8 @@ with h5py.File(dst, "r+") as f:
     for k in range(n):
         m = cs[k] >= 0
         cl[k, m] = y[k] * np.exp(0.005 * rng.standard_normal(m.sum())) if status[k] == 1 else np.nan
+        if mode == "onedrift" and seed[k] != seed.min():
+            cl[k, m] = np.nan          # no learning curve: one seed per cell has a drift
     r["curve_train_loss"][...] = cl
     if mode == "otherclaim":
         text = f["spec"].asstr()[()].replace("claim-temperature-test", "claim-overparam-test")
@@ -154,6 +169,31 @@ report "too few seeds: the reason is named" "$([ $? -eq 0 ] || echo 'no "fewer t
 plant nonstationary "INCONCLUSIVE"
 grep -q 'not stationary' "$T/nonstationary/temperature.md" 2>/dev/null
 report "not stationary: the reason is named" "$([ $? -eq 0 ] || echo 'no "not stationary" in the section')"
+
+plant paired "SUPPORTED"
+plant onedrift "INCONCLUSIVE"
+grep -q 'not stationary' "$T/onedrift/temperature.md" 2>/dev/null
+report "drift s.e. undefined: not stationary (not passed)" "$([ $? -eq 0 ] || echo 'no "not stationary" in the section')"
+plant diverged "SUPPORTED"
+# the cell with a diverged seed is outside the regime, in every task; no other cell is
+why=$("$PYTHON" - "$T/diverged/temperature.md" <<'PY' 2>&1
+import re, sys
+rows = 0
+for line in open(sys.argv[1]):
+    m = re.match(r"\| (linear|mse|ce) \| ([0-9.]+) \| (\d+) \|.*\| (\d+)/(\d+) \| (yes|no) \| (yes|no) \|", line)
+    if not m:
+        continue
+    rows += 1
+    task, T, B, done, div, regime = m.group(1), float(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5)), m.group(6)
+    if (T, B) == (0.01, 2) and (div != 1 or regime != "no"):
+        print(f"{task} T {T} B {B}: {done}/{div} regime {regime}, want 5/1 and outside the regime")
+    if (T, B) != (0.01, 2) and regime != "yes":
+        print(f"{task} T {T} B {B}: outside the regime")
+if rows != 27:
+    print(f"{rows} cell rows, want 27")
+PY
+)
+report "a diverged seed takes its cell out of the regime" "$why"
 
 # the planted rho (linear task: pure T B^alpha above its floor, so rho = alpha up to noise),
 # read from the CLI's statistic line "temperature: linear rho = E [LO, HI]; ..."

@@ -16,11 +16,14 @@ import numpy as np
 D_IN = 16
 
 SIZES = {
-    # n values, classes, depths, ratio grid (points from 0.1 to 10), seeds, epochs, label noise
+    # n values, classes, depths, ratio grid (points from 0.1 to 10), seeds, epochs, label noise;
+    # edge: the smallest width is the smallest with r >= 0.1, the criterion's window edge (a
+    # transition in the first grid cell must lie inside the window; the small spec, already
+    # run, keeps the nearest width, r = 0.082-0.0996)
     "small": dict(n=[128, 256, 512], k=[2, 10], depth=[1, 2], num=9, seeds=10, epochs=5000,
                   noise=[1.0, 0.2, 0.0], n_test=1000),
     "full": dict(n=[256, 1024, 4096], k=[2, 10], depth=[1, 2, 3], num=13, seeds=10, epochs=10000,
-                 noise=[1.0, 0.2, 0.0], n_test=2000),
+                 noise=[1.0, 0.2, 0.0], n_test=2000, edge=True),
 }
 
 
@@ -53,8 +56,11 @@ def tuples(size):
         for k in s["k"]:
             for depth in s["depth"]:
                 seen = set()
-                for r in ratios:
+                for i, r in enumerate(ratios):
                     w = width_for(r * n * k, depth, D_IN, k)
+                    if i == 0 and s.get("edge"):
+                        while n_params(w, depth, D_IN, k) < r * n * k:
+                            w += 1
                     if w not in seen:
                         seen.add(w)
                         out.append((n, k, depth, w))

@@ -65,8 +65,10 @@ def main(argv):
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = ["# Claims report", "",
            f"Written {now} by `analysis/claims/report.py` from {len(paths)} result file(s). "
-           "Each verdict follows the claim's criterion, written before its sweep ran "
-           "(`jobs/claims/<claim>.criterion.yaml`, quoted in its section with its SHA-256). "
+           "Each verdict is the one the claim's pre-registered criterion gives "
+           "(`jobs/claims/<claim>.criterion.yaml`, quoted in its section with its SHA-256; docs/CLAIMS.md "
+           "says when each criterion was committed relative to its runs); analyses revised after seeing "
+           "the data appear only beside it, as sensitivity analyses. "
            "Intervals are 95% bootstrap over seeds. Wall time: first start to last write of the result file.",
            "",
            "| claim | verdict | statistic | seeds | budget | wall time |",

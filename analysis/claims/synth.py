@@ -12,7 +12,9 @@ options say, in /runs and in the /grid view alike (docs/FORMAT.md):
         train_acc 1) with probability sigmoid(b1 log(r / R)), r = P/(n k),
         b1 = 2 ln 9 / (W ln 10) (a transition W decades wide from 10% to
         90%), drawn from a stream seeded by S; with --fail-seeds F the first
-        F seeds (by value) never fit at any size.
+        F seeds (by value) never fit at any size. With --alpha A the
+        transition moves with n: N*/(nk) = R (n / n_min)^(A - 1), i.e. N* in
+        parameters proportional to n^A (A = 1: the --nstar of every n).
   --pending K      the last K runs become pending (no result: status 0,
                    metrics -2/NaN), the root counts and `completed` follow
   --spec-name N    /spec gets `name: N` (and spec_sha256 its new hash)
@@ -70,7 +72,7 @@ def set_counts(f):
     f.attrs["completed"] = f.attrs["updated"] if not np.any((st == 0) | (st == 3)) else ""
 
 
-def plant_overparam(f, nstar, width_dec=0.3, fail_seeds=0, seed=0):
+def plant_overparam(f, nstar, width_dec=0.3, fail_seeds=0, seed=0, alpha=1.0):
     import overparam as O
     n, k = column(f, "n_train").astype(int), column(f, "classes").astype(int)
     width, depth, d_in = column(f, "width").astype(int), column(f, "depth").astype(int), column(f, "d_in").astype(int)
@@ -78,7 +80,8 @@ def plant_overparam(f, nstar, width_dec=0.3, fail_seeds=0, seed=0):
     N = n.size
     r = np.array([O.n_params(width[i], depth[i], d_in[i], k[i], bool(bias[i])) / (n[i] * k[i]) for i in range(N)])
     b1 = 2 * math.log(9) / (width_dec * math.log(10))
-    p = 1 / (1 + np.exp(-b1 * np.log(r / nstar)))
+    rstar = nstar * (n / n.min()) ** (alpha - 1.0)
+    p = 1 / (1 + np.exp(-b1 * np.log(r / rstar)))
     rng = np.random.default_rng(seed)
     fit = rng.random(N) < p
     bad = sorted(set(sd.tolist()))[:fail_seeds]
@@ -142,6 +145,7 @@ def main(argv=None):
     ap.add_argument("--nstar", type=float, default=0.5)
     ap.add_argument("--width-dec", type=float, default=0.3)
     ap.add_argument("--fail-seeds", type=int, default=0)
+    ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pending", type=int, default=0)
     ap.add_argument("--spec-name")
@@ -150,7 +154,7 @@ def main(argv=None):
 
     def fn(f):
         if a.plant == "overparam":
-            plant_overparam(f, a.nstar, a.width_dec, a.fail_seeds, a.seed)
+            plant_overparam(f, a.nstar, a.width_dec, a.fail_seeds, a.seed, a.alpha)
         if a.pending:
             make_pending(f, a.pending)
         if a.spec_name:

@@ -193,28 +193,51 @@ class Task:
             v = r[m].astype(float)
             a[rows[done], cols[done]] = v[done]
             self.arr[m] = a
-        # drift over the tail from the learning curve (log train loss), per run
+        # floor subtracted from the primary metric: sigma^2/2 for the linear baseline
+        self.floor = 0.0
+        if name == "linear":
+            self.floor = 0.5 * float(self.settings.get("target_noise", 0.0)) ** 2
+        # diagnostic floor (not in the criterion): the regression network's noise floor
+        # sigma^2/2 (loss 1/2 (f - y)^2, docs/TRAINING.md), to look at its excess loss too
+        self.diag_floor = self.floor
+        if name == "mse":
+            self.diag_floor = 0.5 * float(self.settings.get("target_noise", 0.0)) ** 2
+        # drift over the tail from the learning curve, per run: the criterion's D is in
+        # the units of y, so log train loss for the networks and log EXCESS loss for the
+        # linear task (log of the mean excess over the last third minus over the first
+        # third: single evaluations of the excess can fall below the floor). drift_excess:
+        # the same on the excess over diag_floor (a diagnostic for the mse network).
         d = np.full((S, NC), np.nan)
+        dx = np.full((S, NC), np.nan)
         cs, cl = runs["curve_step"].values[sel], runs["curve_train_loss"].values[sel]
         tail = float(self.settings.get("tail", 0.5))
+
+        def log_excess_drift(v, fl):
+            third = v.size // 3
+            a, b = v[:third].mean() - fl, v[-third:].mean() - fl
+            return math.log(b / a) if a > 0 and b > 0 else np.nan
         for k in np.nonzero(done)[0]:
             steps = r["steps_done"][k]
             span = math.floor(tail * steps)
             m = (cs[k] >= steps - span) & np.isfinite(cl[k]) & (cl[k] > 0)
-            pts = np.log(cl[k][m])
-            if pts.size >= 6:
+            if m.sum() < 6:
+                continue
+            v = cl[k][m]
+            if self.floor > 0:
+                d[rows[k], cols[k]] = log_excess_drift(v, self.floor)
+            else:
+                pts = np.log(v)
                 third = pts.size // 3
                 d[rows[k], cols[k]] = pts[-third:].mean() - pts[:third].mean()
+            if self.diag_floor > 0:
+                dx[rows[k], cols[k]] = log_excess_drift(v, self.diag_floor)
         self.arr["drift"] = d
+        self.arr["drift_excess"] = dx
         span = np.floor(tail * self.arr["steps_done"])
         with np.errstate(invalid="ignore", divide="ignore"):
             self.arr["tau_frac"] = self.arr["tail_loss_tau"] / span
         self.n_done = (self.status == 1).sum(axis=0)
         self.n_div = (self.status == 2).sum(axis=0)
-        # floor subtracted from the primary metric: sigma^2/2 for the linear baseline
-        self.floor = 0.0
-        if name == "linear":
-            self.floor = 0.5 * float(self.settings.get("target_noise", 0.0)) ** 2
 
     def primary(self):
         return self.arr["tail_loss_mean"]
@@ -253,22 +276,34 @@ def analyze_task(t, crit):
         lrl = t.lr_lambda()
     out["lr_lambda"] = lrl
     out["b_noise_ratio"] = t.b_noise_ratio()
-    regime = (t.n_div == 0) & (t.n_done >= 1) & np.isfinite(lrl) & \
+    # the criterion: every seed finished (status done: none pending, failed or diverged)
+    regime = (t.n_done == len(t.seeds)) & np.all(t.status == 1, axis=0) & np.isfinite(lrl) & \
         (lrl <= float(reg.get("max_lr_lambda", 0.5)))
     out["regime"] = regime
     y_all = t.primary()
     reasons = []
     min_seeds = int(suff.get("min_seeds", 5))
-    few = regime & (t.n_done < min_seeds)
+    # small-lr cells (by the median over the seeds that have a sharpness) that miss the
+    # regime because a seed has no result or diverged; and the seed count
+    small = np.isfinite(lrl) & (lrl <= float(reg.get("max_lr_lambda", 0.5)))
+    unfinished = small & ~regime
+    out["unfinished_small"] = int(unfinished.sum())
+    if unfinished.any():
+        reasons_note = (f"{int(unfinished.sum())} small-lr cells are outside the regime because not every "
+                        f"seed finished there (pending, failed or diverged)")
+        out["unfinished_note"] = reasons_note
+    few = small & (t.n_done < min_seeds)
     out["min_seeds_regime"] = int(t.n_done[regime].min()) if regime.any() else 0
-    if few.any():
-        reasons.append(f"{few.sum()} regime cells have fewer than {min_seeds} finished seeds "
-                       f"(least: {int(t.n_done[few].min())})")
+    if few.any() or len(t.seeds) < min_seeds:
+        reasons.append(f"{max(int(few.sum()), int(small.sum()) if len(t.seeds) < min_seeds else 0)} small-lr "
+                       f"cells have fewer than {min_seeds} finished seeds "
+                       f"(least: {int(t.n_done[small].min()) if small.any() else 0})")
     cells = np.nonzero(regime)[0]
     out["cells"] = cells
     temps_multi = [ti for ti in np.unique(t.t_idx[cells]) if np.sum(t.t_idx[cells] == ti) >= 2]
     if len(cells) < int(suff.get("min_cells", 6)):
-        reasons.append(f"only {len(cells)} cells in the small-lr regime (need {suff.get('min_cells', 6)})")
+        reasons.append(f"only {len(cells)} cells in the small-lr regime (need {suff.get('min_cells', 6)})"
+                       + (f": {out['unfinished_note']}" if "unfinished_note" in out else ""))
     if len(temps_multi) < int(suff.get("min_temperatures", 2)):
         reasons.append(f"only {len(temps_multi)} temperatures with >= 2 batch sizes in the regime")
     out["rho"] = out["c"] = out["b"] = (np.nan, np.nan, np.nan)
@@ -303,6 +338,10 @@ def analyze_task(t, crit):
             out["b"] = (est[2], lo[2], hi[2])
             out["r2"] = {"T": (est[3], lo[3], hi[3]), "lrB": (est[4], lo[4], hi[4]),
                          "diff": (est[5], lo[5], hi[5])}
+        if t.diag_floor != t.floor and "tail_loss_mean" in t.arr:
+            # diagnostic (not in the criterion): rho on the excess over the noise floor
+            est, lo, hi = per_metric(t.arr["tail_loss_mean"], t.diag_floor)
+            out["rho_excess"] = (est[0], lo[0], hi[0])
     elif not reasons:
         reasons.append("the regime's cells do not span 2 temperatures and 2 batch sizes")
     # stationarity
@@ -314,9 +353,12 @@ def analyze_task(t, crit):
         dmean = np.nanmean(drift, axis=0)
         dse = np.nanstd(drift, axis=0, ddof=1) / np.sqrt(nd)
     bmag = abs(out["b"][0]) if np.isfinite(out["b"][0]) else 0.0
-    tol_drift = np.maximum(float(stat.get("max_drift_fraction", 0.25)) * bmag,
-                           2 * np.nan_to_num(dse, nan=np.inf))
-    stat_ok = (tau_frac <= float(stat.get("max_tau_fraction", 0.1))) & (np.abs(dmean) <= tol_drift)
+    # an undefined drift or s.e. (fewer than 2 seeds with a drift) cannot show
+    # stationarity: the cell fails (NaN comparisons are False)
+    tol_drift = np.maximum(float(stat.get("max_drift_fraction", 0.25)) * bmag, 2 * dse)
+    stat_ok = (tau_frac <= float(stat.get("max_tau_fraction", 0.1))) & (np.abs(dmean) <= tol_drift) & \
+        np.isfinite(dse) & np.isfinite(dmean)
+    out["drift_tol_b"] = float(stat.get("max_drift_fraction", 0.25)) * bmag
     out["tau_frac"], out["drift"], out["drift_se"], out["stationary"] = tau_frac, dmean, dse, stat_ok
     frac_stat = float(np.mean(stat_ok[cells])) if len(cells) else 0.0
     out["frac_stationary"] = frac_stat
@@ -346,6 +388,34 @@ def analyze_task(t, crit):
     out["break_lr_lambda"] = float(np.nanmin(lrl[brk])) if brk.any() and np.any(np.isfinite(lrl[brk])) \
         else np.nan
     out["break_bnoise"] = float(np.nanmin(out["b_noise_ratio"][brk])) if brk.any() else np.nan
+    # diagnostic (not in the criterion): the same deviations on the excess over the
+    # noise floor (mse network: sigma^2/2), where a batch effect is not diluted by the floor
+    if t.diag_floor != t.floor and np.any(np.isfinite(y_all)):
+        def dev_x(x):
+            y = cell_log_means(x, t.diag_floor)
+            return y - y[..., ref]
+        ex, exlo, exhi = boot_cells(y_all, dev_x)
+        out["dev_excess"] = (ex, exlo, exhi)
+        bx = np.isfinite(ex) & (np.abs(ex) > dev_thr) & ((exlo > 0) | (exhi < 0))
+        out["breaks_excess"] = bx
+        out["break_excess_lr_lambda"] = float(np.nanmin(lrl[bx])) if bx.any() else np.nan
+        out["break_excess_regime"] = int(np.sum(bx & regime))
+        with np.errstate(invalid="ignore"):
+            out["excess_mean"] = np.nanmean(y_all, axis=0) - t.diag_floor
+    # stationarity diagnostics (disclosed beside the verdict): sign and size of the drift
+    # over the regime's cells, the drift pooled over them (paired bootstrap over seeds),
+    # and the excess loss's fall over the tail at the lowest temperature
+    if len(cells):
+        dc = drift[:, cells]
+        out["drift_neg"] = (int(np.sum(dmean[cells] < 0)), int(np.sum(np.isfinite(dmean[cells]))))
+        out["drift_regime_mean"] = float(np.nanmean(dmean[cells]))
+        out["drift_pooled"] = tuple(float(v[0]) for v in boot_cells(
+            dc, lambda x: np.nanmean(np.nanmean(x, axis=-2), axis=-1)[..., None]))
+        if t.diag_floor > 0:
+            low = cells[t.T[cells] == t.T[cells].min()]
+            with np.errstate(invalid="ignore"):
+                out["excess_drift_lowT"] = (float(t.T[cells].min()),
+                                            float(np.nanmean(np.nanmean(t.arr["drift_excess"][:, low], axis=0))))
     # largest regime cell
     out["regime_max_lr_lambda"] = float(np.nanmax(lrl[cells])) if len(cells) else np.nan
     # linear-regression theory
@@ -493,7 +563,14 @@ def fig_breakdown(results, outdir):
         for a, x in ((ax[0], r["lr_lambda"]), (ax[1], r["b_noise_ratio"])):
             ok = np.isfinite(est) & np.isfinite(x) & (t.B != t.B.min())
             a.errorbar(x[ok], est[ok], yerr=[est[ok] - lo[ok], hi[ok] - est[ok]], fmt=mk.get(t.name, "o"),
-                       ms=4, capsize=2, lw=0.8, label=t.name)
+                       ms=4, capsize=2, lw=0.8,
+                       label=t.name + (" (excess)" if t.name == "linear" else " (total loss)"))
+            if "dev_excess" in r:
+                ex, exlo, exhi = r["dev_excess"]
+                okx = np.isfinite(ex) & np.isfinite(x) & (t.B != t.B.min())
+                a.errorbar(x[okx], ex[okx], yerr=[ex[okx] - exlo[okx], exhi[okx] - ex[okx]], fmt="D",
+                           mfc="none", ms=4, capsize=2, lw=0.8, label=f"{t.name} (excess over "
+                           f"{t.diag_floor:g}, diagnostic)")
     for a, xl in ((ax[0], "lr * lambda_max (median over seeds)"), (ax[1], "B / B_noise")):
         _log_axes(a, True, False)
         a.axhline(0, color="k", lw=0.8)
@@ -600,11 +677,12 @@ def analyze(path, outdir):
                  f"tolerance +-{tol}: " + "; ".join(parts) + ".")
     for r in results:
         if np.isfinite(r["break_lr_lambda"]):
-            statement += (f" {r['name']}: the collapse first breaks (|deviation| > "
+            statement += (f" {r['name']} ({'excess' if r['name'] == 'linear' else 'total'} loss): the collapse first breaks (|deviation| > "
                           f"{crit.get('breakdown', {}).get('deviation', 0.1)} in log, resolved) at "
                           f"lr*lambda_max = {r['break_lr_lambda']:.2g}, B/B_noise = {r['break_bnoise']:.2g}")
         else:
-            statement += f" {r['name']}: no cell breaks the collapse resolvably"
+            statement += (f" {r['name']} ({'excess' if r['name'] == 'linear' else 'total'} loss): no cell breaks "
+                          f"the collapse resolvably")
         est, lo, hi = r["dev"]
         res_ = np.isfinite(est) & ((lo > 0) | (hi < 0))
         if res_.any():
@@ -612,6 +690,43 @@ def analyze(path, outdir):
             statement += (f" (largest resolved deviation from the smallest batch at equal T: "
                           f"{est[k]:+.3f} in log, at T = {r['task'].T[k]:g}, B = {r['task'].B[k]}, "
                           f"lr*lambda_max = {r['lr_lambda'][k]:.2g})")
+        statement += "."
+    for r in results:
+        if r["name"] == "linear" or "drift_neg" not in r:
+            continue
+        dp = r["drift_pooled"]
+        statement += (f" {r['name']} stationarity (disclosed beside its verdict): {r['frac_stationary']:.0%} of "
+                      f"the regime's cells pass the criterion's test; the drift over the tail is negative in "
+                      f"{r['drift_neg'][0]} of {r['drift_neg'][1]} regime cells, mean {r['drift_regime_mean']:+.4f} "
+                      f"log units against the tolerance 0.25|b| = {r['drift_tol_b']:.4f}; pooled over the "
+                      f"regime's cells {_ci(dp, '{:+.4f}')}"
+                      + (" (resolved: the loss is still falling)" if (dp[2] < 0 or dp[1] > 0) else "") + ".")
+        if "excess_drift_lowT" in r:
+            Tl, dx = r["excess_drift_lowT"]
+            statement += (f" At the lowest temperature in the regime (T = {Tl:g}) its excess over the noise "
+                          f"floor {r['task'].diag_floor:g} changes by {100 * (math.exp(dx) - 1):+.0f}% over the "
+                          f"tail (last third against first third; diagnostic).")
+    for r in results:
+        if "dev_excess" not in r:
+            continue
+        t = r["task"]
+        ex, exlo, exhi = r["dev_excess"]
+        statement += (f" {r['name']}, on the excess over its noise floor {t.diag_floor:g} (target_noise^2/2; a "
+                      f"diagnostic, not in the criterion): rho = {_ci(r.get('rho_excess', (np.nan,) * 3), '{:.3f}')}")
+        okx = np.isfinite(ex) & (t.B != t.B.min())
+        if okx.any():
+            k = int(np.nanargmax(np.where(okx, np.abs(ex), -1)))
+            Tk = t.T[k]
+            row = [j for j in np.argsort(t.B) if t.T[j] == Tk]
+            statement += (f"; deviations from the smallest batch at equal T reach {100 * (math.exp(ex[k]) - 1):+.0f}% "
+                          f"(T = {Tk:g}, B = {t.B[k]}, lr*lambda_max = {r['lr_lambda'][k]:.2g}); at T = {Tk:g} the "
+                          f"excess is " + ", ".join(f"{r['excess_mean'][j]:.4g} (B={t.B[j]}"
+                                                    + ("" if r["regime"][j] else ", outside the regime") + ")"
+                                                    for j in row))
+        if np.isfinite(r["break_excess_lr_lambda"]):
+            statement += (f"; resolved deviations above {crit.get('breakdown', {}).get('deviation', 0.1)} in log "
+                          f"start at lr*lambda_max = {r['break_excess_lr_lambda']:.2g} "
+                          f"({r['break_excess_regime']} such cells inside the regime)")
         statement += "."
     if lin:
         r = lin[0]
