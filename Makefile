@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, run the demo
 #   make check      install missing packages, build, run every test suite
 #   make bench      trainer vs PyTorch speed table, probe cost (bench/)
+#                   (BENCH_SCALE=1 adds bench/scale.sh: a million trivial runs, minutes, ~13 GB)
 #   make claims     run every small claim sweep (jobs/claims/*-small.yaml), write out/claims/REPORT.md
 #   make check SANITIZE=address,undefined   the same under sanitizers
 #   make install PREFIX=/opt/sgdsweep   (DESTDIR= for staging; make uninstall with the same)
@@ -126,6 +127,7 @@ bench:
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) bench/run.sh
 	@echo && BUILD=$(BUILD) bench/probe.sh
 	@BUILD=$(BUILD) bench/scaling.sh
+	@if [ "$(BENCH_SCALE)" = 1 ]; then echo && BUILD=$(BUILD) PYTHON=$(PYTHON) bench/scale.sh; fi
 
 $(BUILD)/bench_step: bench/bench_step.c $(LIB) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(LIB) $(LIBS)
