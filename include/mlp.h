@@ -71,7 +71,7 @@ typedef struct {
     real **rz, **rh;      /* rz[l] = R{z_l} [cap x fan_out_l]; rh[l] = R{h_l} (rh[0] unused: inputs fixed) */
     real *rdz, *rdh, *rdh2; /* [cap x maxw] */
     real *block;
-    real **dzc, **dhc;    /* cache of mlp_hvp_prepare (mlp_rws_cache_alloc): dL/dz_l [cap x fan_out_l],
+    real **dzc, **dhc;    /* the v-independent pass of a chunk (mlp_hvp, mlp_hvp_prepare): dL/dz_l [cap x fan_out_l],
                            * dL/dh_l [cap x fan_in_l] of the trained layers; NULL until allocated */
 } mlp_rws;
 
@@ -89,10 +89,9 @@ double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_
 /* Many HVPs at one theta over n <= cap rows (both workspaces' cap):
  * mlp_hvp_prepare runs the v-independent part once (forward, loss, backward;
  * returns the mean loss, writes the gradient if grad) and keeps it in ws and
- * rws (after mlp_rws_cache_alloc, -1: out of memory); mlp_hvp_cached then
- * writes hv = H v (frozen part zeroed) for each direction v, until ws is used
- * for anything else. The result equals mlp_hvp's. */
-int mlp_rws_cache_alloc(const arch *a, mlp_rws *w);
+ * rws; mlp_hvp_cached then writes hv = H v (frozen part zeroed) for each
+ * direction v, until ws is used for anything else. The result equals
+ * mlp_hvp's (which runs the same two parts chunk by chunk). */
 double mlp_hvp_prepare(const arch *a, const real *theta, mlp_ws *ws, mlp_rws *rws, const real *x, const int *c,
                        const real *y, int n, real *grad, double *acc);
 void mlp_hvp_cached(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const int *c, int n,

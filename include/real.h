@@ -51,7 +51,6 @@ typedef float real;
 #define mlp_rws_free SGD_CAT(mlp_rws_free, SGD_SFX)
 #define mlp_hvp SGD_CAT(mlp_hvp, SGD_SFX)
 #define mlp_backward_keep SGD_CAT(mlp_backward_keep, SGD_SFX)
-#define mlp_rws_cache_alloc SGD_CAT(mlp_rws_cache_alloc, SGD_SFX)
 #define mlp_hvp_prepare SGD_CAT(mlp_hvp_prepare, SGD_SFX)
 #define mlp_hvp_cached SGD_CAT(mlp_hvp_cached, SGD_SFX)
 

@@ -507,26 +507,22 @@ mlp_rws *mlp_rws_alloc(const arch *a, int cap)
     w->rdz = p, p += (size_t)cap * a->maxw;
     w->rdh = p, p += (size_t)cap * a->maxw;
     w->rdh2 = p;
-    return w;
-}
-
-int mlp_rws_cache_alloc(const arch *a, mlp_rws *w)
-{
-    if (w->dzc)
-        return 0;
+    /* the v-independent backward quantities of the trained layers */
     w->dzc = calloc((size_t)a->nl, sizeof *w->dzc);
     w->dhc = calloc((size_t)a->nl, sizeof *w->dhc);
-    if (!w->dzc || !w->dhc)
-        return -1;
-    for (int l = 0; l < a->nl; l++) {
+    int bad = !w->dzc || !w->dhc;
+    for (int l = 0; l < a->nl && !bad; l++) {
         if (!trained_layer(a, l))
             continue;
-        if (!(w->dzc[l] = malloc((size_t)w->cap * a->L[l].fan_out * sizeof(real))))
-            return -1;
-        if (l > 0 && trained_layer(a, l - 1) && !(w->dhc[l] = malloc((size_t)w->cap * a->L[l].fan_in * sizeof(real))))
-            return -1;
+        bad |= !(w->dzc[l] = malloc((size_t)cap * a->L[l].fan_out * sizeof(real)));
+        if (l > 0 && trained_layer(a, l - 1))
+            bad |= !(w->dhc[l] = malloc((size_t)cap * a->L[l].fan_in * sizeof(real)));
     }
-    return 0;
+    if (bad) {
+        mlp_rws_free(w);
+        return NULL;
+    }
+    return w;
 }
 
 void mlp_rws_free(mlp_rws *w)
@@ -636,29 +632,22 @@ static void r_loss(const arch *a, const real *f, const real *rf, int n, const in
     }
 }
 
-/* The backward pass with its R-image: from ws->dz = dL/df and (with v)
- * rws->rdz = R{dL/df}, writes or adds (acc) the gradient into grad and H v
- * into hv (either may be NULL), and keeps each trained layer's dL/dz in
- * dzl[l] (if dzl). */
-static void r_backward(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, int n, real *grad,
-                       real *hv, int acc, real **dzl, real **dhl)
+/* The backward pass of the slow path: from ws->dz = dL/df, writes or adds
+ * (acc) the gradient into grad (if grad), and keeps each trained layer's
+ * dL/dz in dzl[l] and dL/dh in dhl[l] (where given). */
+static void backward_keep(const arch *a, const real *theta, mlp_ws *ws, int n, real *grad, int acc, real **dzl,
+                          real **dhl)
 {
     real *dz = ws->dz, *dhout = ws->dh, *dhin = ws->dh2;
-    real *rdz = rws ? rws->rdz : NULL, *rdhout = rws ? rws->rdh : NULL, *rdhin = rws ? rws->rdh2 : NULL;
     const real beta = (real)a->beta;
-    const int rop = v != NULL;
     for (int l = a->nl - 1; l >= 0; l--) {
         const arch_layer *L = &a->L[l];
         const int in = L->fan_in, out = L->fan_out;
-        const real *hin = ws->h[l];
         const int below = l > 0 && trained(a, l - 1);
-        const int rlive = rop && l > 0 && a->first_trainable == 0; /* R{h_l} nonzero */
         const size_t m = (size_t)n * in;
         if (dzl && dzl[l])
             memcpy(dzl[l], dz, (size_t)n * out * sizeof *dz);
-        if (below) {
-            /* dh_l = wmul dz W (+ dh_{l+1} through the skip);
-             * R{dh_l} = wmul (R{dz} W + dz V) (+ R{dh_{l+1}}) */
+        if (below) { /* dh_l = wmul dz W (+ dh_{l+1} through the skip) */
             const int skip = L->residual != RES_NONE;
             if (skip)
                 memcpy(dhin, dhout, m * sizeof *dhin);
@@ -666,120 +655,60 @@ static void r_backward(const arch *a, const real *theta, const real *v, mlp_ws *
                    skip ? 1 : 0, dhin, in);
             if (dhl && dhl[l])
                 memcpy(dhl[l], dhin, m * sizeof *dhin);
-            if (rop) {
-                if (skip)
-                    memcpy(rdhin, rdhout, m * sizeof *rdhin);
-                R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, rdz, out, theta + L->w,
-                       in, skip ? 1 : 0, rdhin, in);
-                R_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, (real)L->wmul, dz, out, v + L->w, in, 1,
-                       rdhin, in);
-            }
         }
-        if (trained(a, l)) {
-            /* dW = wmul dz^T h;  R{dW} = wmul (R{dz}^T h + dz^T R{h}) */
-            if (grad) {
-                R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, hin, in,
-                       acc ? 1 : 0, grad + L->w, in);
-                if (a->bias)
-                    col_sums(grad + L->b, dz, n, out, acc);
-            }
-            if (hv) {
-                R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, rdz, out, hin, in,
-                       acc ? 1 : 0, hv + L->w, in);
-                if (rlive)
-                    R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, rws->rh[l],
-                           in, 1, hv + L->w, in);
-                if (a->bias)
-                    col_sums(hv + L->b, rdz, n, out, acc);
-            }
+        if (grad && trained(a, l)) { /* dW = wmul dz^T h, db = column sums of dz */
+            R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, ws->h[l], in,
+                   acc ? 1 : 0, grad + L->w, in);
+            if (a->bias)
+                col_sums(grad + L->b, dz, n, out, acc);
         }
         if (!below)
             break;
-        /* dz_{l-1} = dh_l act'(z);  R{dz_{l-1}} = R{dh_l} act'(z) + dh_l act''(z) R{z} */
+        /* dz_{l-1} = dh_l act'(z_{l-1}) */
         const arch_layer *P = &a->L[l - 1];
-        const real *zp = ws->z[l - 1], *rzp = rop ? rws->rz[l - 1] : NULL;
-        const int lin = P->residual == RES_LINEAR || P->act == ACT_IDENTITY;
-        if (lin) { /* act' = 1, act'' = 0 */
+        const real *zp = ws->z[l - 1];
+        if (P->residual == RES_LINEAR || P->act == ACT_IDENTITY)
             memcpy(dz, dhin, m * sizeof *dz);
-            if (rop)
-                memcpy(rdz, rdhin, m * sizeof *rdz);
-        } else if (P->act == ACT_RELU) { /* act'' = 0 away from the kink: vectorised selects */
+        else if (P->act == ACT_RELU)
             relu_bwd(dz, dhin, zp, m);
-            if (rop)
-                relu_bwd(rdz, rdhin, zp, m);
-        } else {
-            for (size_t i = 0; i < m; i++) {
-                const real d1 = act_df(P->act, zp[i], beta);
-                if (rop)
-                    rdz[i] = rdhin[i] * d1 + dhin[i] * act_d2f(P->act, zp[i], beta) * rzp[i];
-                dz[i] = dhin[i] * d1;
-            }
-        }
+        else
+            for (size_t i = 0; i < m; i++)
+                dz[i] = dhin[i] * act_df(P->act, zp[i], beta);
         real *t = dhout;
         dhout = dhin, dhin = t;
-        t = rdhout;
-        rdhout = rdhin, rdhin = t;
     }
 }
 
 void mlp_backward_keep(const arch *a, const real *theta, mlp_ws *ws, int n, real **dzl)
 {
-    r_backward(a, theta, NULL, ws, NULL, n, NULL, NULL, 0, dzl, NULL);
+    backward_keep(a, theta, ws, n, NULL, 0, dzl, NULL);
 }
 
-double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const real *x,
-               const int *c, const real *y, long n, real *grad, real *hv, double *acc)
+/* ---- HVPs ------------------------------------------------------------------
+ * An HVP has a part that does not depend on v (the forward pass, the loss
+ * gradient, each layer's dL/dz and dL/dh: hvp_prepare, kept in ws and rws)
+ * and the R-passes (hvp_rpass: 6 GEMMs per layer against the gradient's 3).
+ * mlp_hvp runs both per chunk; mlp_hvp_prepare / mlp_hvp_cached split them
+ * so that many directions at one theta share one prepared pass. */
+
+/* forward, loss (scale: 1/n of the whole mean) and backward of one chunk of
+ * m <= cap rows, kept; gradient written or added (acc) if grad */
+static double hvp_prepare(const arch *a, const real *theta, mlp_ws *ws, mlp_rws *rws, const real *x, const int *c,
+                          const real *y, int m, real scale, real *grad, int acc, long *right)
 {
-    double total = 0;
-    long right = 0;
-    const real scale = (real)(1.0 / (double)n);
-    const size_t lo = a->first_trainable;
-    for (long s = 0; s < n; s += ws->cap) {
-        const int m = (int)(n - s < ws->cap ? n - s : ws->cap);
-        const int *cs = c ? c + s : NULL;
-        mlp_forward(a, theta, ws, x + (size_t)s * a->d, m);
-        r_forward(a, theta, v, ws, rws, m);
-        const real *f = ws->z[a->nl - 1];
-        total += mlp_loss(a, f, m, cs, y ? y + (size_t)s * a->k : NULL, scale, ws->dz, &right);
-        r_loss(a, f, rws->rz[a->nl - 1], m, cs, scale, rws->rdz);
-        r_backward(a, theta, v, ws, rws, m, grad, hv, s > 0, NULL, NULL);
-    }
-    if (lo) {
-        if (grad)
-            memset(grad, 0, lo * sizeof *grad);
-        memset(hv, 0, lo * sizeof *hv);
-    }
-    if (acc)
-        *acc = c ? (double)right / (double)n : NAN;
-    return total / (double)n;
+    mlp_forward(a, theta, ws, x, m);
+    const double total = mlp_loss(a, ws->z[a->nl - 1], m, c, y, scale, ws->dz, right);
+    backward_keep(a, theta, ws, m, grad, acc, rws->dzc, rws->dhc);
+    return total;
 }
 
-/* ---- HVPs for many directions at one theta --------------------------------
- * Everything in the HVP that does not depend on v (the forward pass, the
- * loss gradient, each layer's dL/dz and dL/dh) is computed once by
- * mlp_hvp_prepare and kept; each mlp_hvp_cached then costs the R-passes
- * only: 6 GEMMs per layer against the gradient's 3. */
-
-double mlp_hvp_prepare(const arch *a, const real *theta, mlp_ws *ws, mlp_rws *rws, const real *x, const int *c,
-                       const real *y, int n, real *grad, double *acc)
-{
-    long right = 0;
-    mlp_forward(a, theta, ws, x, n);
-    const double total = mlp_loss(a, ws->z[a->nl - 1], n, c, y, (real)(1.0 / n), ws->dz, &right);
-    r_backward(a, theta, NULL, ws, NULL, n, grad, NULL, 0, rws->dzc, rws->dhc);
-    if (grad && a->first_trainable)
-        memset(grad, 0, a->first_trainable * sizeof *grad);
-    if (acc)
-        *acc = c ? (double)right / n : NAN;
-    return total / n;
-}
-
-void mlp_hvp_cached(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const int *c, int n,
-                    real *hv)
+/* the R-passes over the prepared chunk: hv written or added (acc), trained part */
+static void hvp_rpass(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const int *c, int n,
+                      real scale, real *hv, int acc)
 {
     const real beta = (real)a->beta;
     r_forward(a, theta, v, ws, rws, n);
-    r_loss(a, ws->z[a->nl - 1], rws->rz[a->nl - 1], n, c, (real)(1.0 / n), rws->rdz);
+    r_loss(a, ws->z[a->nl - 1], rws->rz[a->nl - 1], n, c, scale, rws->rdz);
     real *rdz = rws->rdz, *rdhout = rws->rdh, *rdhin = rws->rdh2;
     for (int l = a->nl - 1; l >= 0; l--) {
         const arch_layer *L = &a->L[l];
@@ -797,14 +726,16 @@ void mlp_hvp_cached(const arch *a, const real *theta, const real *v, mlp_ws *ws,
                    rdhin, in);
         }
         /* R{dW} = wmul (R{dz}^T h + dz^T R{h}), R{db} = column sums of R{dz} */
-        R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, rdz, out, hin, in, 0, hv + L->w, in);
+        R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, rdz, out, hin, in, acc ? 1 : 0,
+               hv + L->w, in);
         if (rlive)
             R_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, (real)L->wmul, dz, out, rws->rh[l], in, 1,
                    hv + L->w, in);
         if (a->bias)
-            col_sums(hv + L->b, rdz, n, out, 0);
+            col_sums(hv + L->b, rdz, n, out, acc);
         if (!below)
             break;
+        /* R{dz_{l-1}} = R{dh_l} act'(z) + dh_l act''(z) R{z} */
         const arch_layer *P = &a->L[l - 1];
         const real *zp = ws->z[l - 1], *rzp = rws->rz[l - 1], *dh = rws->dhc[l];
         if (P->residual == RES_LINEAR || P->act == ACT_IDENTITY)
@@ -817,6 +748,47 @@ void mlp_hvp_cached(const arch *a, const real *theta, const real *v, mlp_ws *ws,
         real *t = rdhout;
         rdhout = rdhin, rdhin = t;
     }
+}
+
+double mlp_hvp(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const real *x,
+               const int *c, const real *y, long n, real *grad, real *hv, double *acc)
+{
+    double total = 0;
+    long right = 0;
+    const real scale = (real)(1.0 / (double)n);
+    for (long s = 0; s < n; s += ws->cap) {
+        const int m = (int)(n - s < ws->cap ? n - s : ws->cap);
+        const int *cs = c ? c + s : NULL;
+        total += hvp_prepare(a, theta, ws, rws, x + (size_t)s * a->d, cs, y ? y + (size_t)s * a->k : NULL, m, scale,
+                             grad, s > 0, &right);
+        hvp_rpass(a, theta, v, ws, rws, cs, m, scale, hv, s > 0);
+    }
+    if (a->first_trainable) {
+        if (grad)
+            memset(grad, 0, a->first_trainable * sizeof *grad);
+        memset(hv, 0, a->first_trainable * sizeof *hv);
+    }
+    if (acc)
+        *acc = c ? (double)right / (double)n : NAN;
+    return total / (double)n;
+}
+
+double mlp_hvp_prepare(const arch *a, const real *theta, mlp_ws *ws, mlp_rws *rws, const real *x, const int *c,
+                       const real *y, int n, real *grad, double *acc)
+{
+    long right = 0;
+    const double total = hvp_prepare(a, theta, ws, rws, x, c, y, n, (real)(1.0 / n), grad, 0, &right);
+    if (grad && a->first_trainable)
+        memset(grad, 0, a->first_trainable * sizeof *grad);
+    if (acc)
+        *acc = c ? (double)right / n : NAN;
+    return total / n;
+}
+
+void mlp_hvp_cached(const arch *a, const real *theta, const real *v, mlp_ws *ws, mlp_rws *rws, const int *c, int n,
+                    real *hv)
+{
+    hvp_rpass(a, theta, v, ws, rws, c, n, (real)(1.0 / n), hv, 0);
     if (a->first_trainable)
         memset(hv, 0, a->first_trainable * sizeof *hv);
 }

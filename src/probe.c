@@ -135,8 +135,6 @@ probe *probe_alloc(const cfg *s, const dataset *ds, sgd_err *e)
     const int cap = p->cached || p->np < PROBE_ROWS ? p->np : PROBE_ROWS;
     p->ws = mlp_ws_alloc(&p->a, cap);
     p->rws = mlp_rws_alloc(&p->a, cap);
-    if (p->cached && p->rws && mlp_rws_cache_alloc(&p->a, p->rws))
-        bad = 1;
     p->dzl = calloc((size_t)p->a.nl, sizeof *p->dzl);
     bad |= !p->ws || !p->rws || !p->dzl;
     for (int l = 0; l < p->a.nl && !bad; l++)

@@ -28,3 +28,33 @@ suite_end() {
     echo "$1: $P passed, $F failed$([ "$S" -eq 0 ] || echo ", $S skipped")"
     [ "$F" -eq 0 ]
 }
+
+# ---- background sweeps: helpers for suites that start one in the
+# background with stderr in $T/err and its pid in $PID (LIMIT: seconds)
+
+# alive PID: the process exists and is not a zombie
+alive() {
+    local s
+    s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]
+}
+
+# reported: the last "N/TOTAL runs" count the background sweep printed
+# (rank 0 prints a run only once it has appended it to the journal); -1
+# before the first line
+reported() {
+    local l
+    l=$(grep -oE '^sgdsweep: [0-9]+/[0-9]+ runs' "$T/err" 2>/dev/null | tail -1)
+    l=${l#sgdsweep: }
+    echo "${l%%/*}" | grep -E '^[0-9]+$' || echo -1
+}
+
+# wait_for TEST: poll (10 ms) until the shell test TEST holds; 1 if the
+# background sweep ended first or LIMIT passed
+wait_for() {
+    local deadline=$((SECONDS + LIMIT))
+    until eval "$1"; do
+        alive "$PID" || return 1
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.01
+    done
+}

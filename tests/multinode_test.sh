@@ -129,25 +129,6 @@ rank_pids() {
     done
 }
 
-# reported: the last "N/TOTAL runs" count rank 0 printed; -1 before the first
-reported() {
-    local l
-    l=$(grep -oE '^sgdsweep: [0-9]+/[0-9]+ runs' "$T/err" 2>/dev/null | tail -1)
-    l=${l#sgdsweep: }
-    echo "${l%%/*}" | grep -E '^[0-9]+$' || echo -1
-}
-
-# wait_for TEST: poll (10 ms) until the shell test TEST holds; 1 if the
-# sweep ended first or LIMIT passed
-wait_for() {
-    local deadline=$((SECONDS + LIMIT))
-    until eval "$1"; do
-        kill -0 "$PID" 2>/dev/null || return 1
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.01
-    done
-}
-
 # same A B: "" when compare.py says A and B hold the same science, else why
 same() {
     local out rc

@@ -120,12 +120,6 @@ finish() {
     BG=("${keep[@]}")
 }
 
-# alive PID: the process exists and is not a zombie
-alive() {
-    local s
-    s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]
-}
-
 # rank_pids [R]: the sgdsweep processes of the background sweep (only rank R if given)
 rank_pids() {
     local want=${1:-} p r
@@ -136,27 +130,6 @@ rank_pids() {
     for p in $(pgrep -P "$PID"); do
         r=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')
         [ -n "$r" ] && { [ -z "$want" ] || [ "$r" = "$want" ]; } && echo "$p"
-    done
-}
-
-# reported: the last "N/TOTAL runs" count the background sweep printed (it
-# runs with --progress-every 0.01; rank 0 prints a run only once it has
-# appended it to the journal); -1 before the first line
-reported() {
-    local l
-    l=$(grep -oE '^sgdsweep: [0-9]+/[0-9]+ runs' "$T/err" 2>/dev/null | tail -1)
-    l=${l#sgdsweep: }
-    echo "${l%%/*}" | grep -E '^[0-9]+$' || echo -1
-}
-
-# wait_for TEST: poll (10 ms) until the shell test TEST holds; 1 if the
-# background sweep ended first or LIMIT passed
-wait_for() {
-    local deadline=$((SECONDS + LIMIT))
-    until eval "$1"; do
-        alive "$PID" || return 1
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.01
     done
 }
 
