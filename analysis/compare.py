@@ -30,7 +30,11 @@ computed:
     versions of the program and its libraries).
 
 Objects outside SCIENTIFIC_PATHS are ignored. Storage details (chunking,
-compression, attribute order, object addresses) are not content. Note that
+compression, fill values, attribute order, object addresses) are not
+content. A virtual dataset (a /grid view of /runs, format 3) is compared by
+what it shows -- its source datasets and selections -- when both files have
+it as a view, its source being compared where it is, so a difference is
+reported once, at the source; by value when only one file has a view. Note that
 `spec_path` (the spec's path as given on the command line) IS compared, so
 resume or re-run from the same path; so are /runs/error (a failed run's
 message) and the counters n_done, n_failed, ... (they follow from status).
@@ -151,12 +155,31 @@ def text_diff(a, b):
     return a, b, 1
 
 
+def view(d):
+    """A virtual dataset's mapping (each source's file and dataset, and the
+    extent, kind and size of both selections), or None for a dataset that
+    holds its data."""
+    if not d.is_virtual:
+        return None
+    def sel(sp):
+        return (sp.shape, sp.get_select_type(), sp.get_select_npoints())
+    return [(m.file_name, m.dset_name, sel(m.vspace), sel(m.src_space)) for m in d.virtual_sources()]
+
+
 def compare_dataset(path, da, db, diffs):
     if da.shape != db.shape:
         diffs.append("%s: shape %s vs %s" % (path, da.shape, db.shape))
         return
     if da.dtype != db.dtype:
         diffs.append("%s: dtype %s vs %s" % (path, da.dtype, db.dtype))
+        return
+    # a view (format 3's /grid) is the same view of the same source: the
+    # source's values are compared where it is; a view and a dataset that
+    # holds its data (a format-2 file) are compared by value
+    va, vb = view(da), view(db)
+    if va is not None and vb is not None:
+        if va != vb:
+            diffs.append("%s: a view of %s vs of %s" % (path, [m[1] for m in va], [m[1] for m in vb]))
         return
     a, b = np.asarray(da[()]), np.asarray(db[()])
     eq = np.asarray(same_values(a, b))

@@ -1,4 +1,4 @@
-"""Read sgdsweep result files (docs/FORMAT.md, format_version 2; version 1 files too).
+"""Read sgdsweep result files (docs/FORMAT.md, format_version 3; versions 1 and 2 too).
 
     import sgdsweep_results as sr
     runs = sr.open_runs("result.h5")     # xarray.Dataset over dim `run`
@@ -22,7 +22,7 @@ FORMAT = "sgdsweep-result"
 FORMAT_VERSION = 2
 # the versions this reader knows: 2 is 1 plus the probes (docs/FORMAT.md,
 # Versioning), so a version 1 file reads the same way, without them
-FORMAT_VERSIONS = (1, 2)
+FORMAT_VERSIONS = (1, 2, 3)
 STATUS = {0: "pending", 1: "done", 2: "diverged", 3: "failed"}
 
 

@@ -12,29 +12,27 @@
 # libraries) and the start-up time, which the per-run figures leave out. Not part of
 # `make check`; `make bench BENCH_SCALE=1` runs it after the other benches.
 #
-# How each figure is measured (no strace, no change to the program):
+# How each figure is measured (no strace; the program's own report for the writes):
 # - steady runs/s: rank 0's progress lines (every 0.1 s), stamped on arrival; the slope from the
 #   first line at >= 10% done to the last at <= 90%.
 # - rank-0 peak RSS: rank 0 runs under /usr/bin/time (a wrapper picks OMPI_COMM_WORLD_RANK 0):
 #   its ru_maxrss. "KB/run during runs": the largest VmRSS of rank 0 sampled (every 20 ms)
 #   between the first file and the end of the runs, when no file is being built.
-# - writes: every write renames a new FILE.tmp onto FILE, so each new inode of FILE seen by the
-#   20 ms poll is one write, stamped at its end ("file after": the first, from mpirun's start).
-#   "one write": the final write, from the end of the runs (the last progress line before it,
-#   extrapolated at the steady rate) to the last rename. Writing % of wall: the first write
-#   (time to the first file less the 100-run sweep's; set-up that grows with N, ~0.25 s per
-#   100k runs, counts as writing), the final write and any periodic writes (at the final
-#   write's time), over the wall time. Periodic writes, when there are any, are also timed
-#   from the gaps between renames: the program starts the next write max(S, 20 T) after one of
-#   T seconds ends (docs/SWEEP.md, What happens, 5), so a gap G gives T = G - S when
-#   G - S <= S / 20, else G / 21.
+# - writes and writing s: the program's last line, "done: ... -> FILE (W writes, X s)": every
+#   write of the result file timed by rank 0 from the journal's sync to the rename, so X is
+#   all the time spent writing (first, periodic and final). Writing % of wall: X over the wall
+#   time. Cross-checks from outside: each write renames a new FILE.tmp onto FILE, so each new
+#   inode of FILE seen by the 20 ms poll is one write; "set-up s" is the time to the first
+#   file less the 100-run sweep's (spec, columns and first write, which grow with N); "final
+#   write s (outside)" runs from the end of the runs (the last progress line before it,
+#   extrapolated at the steady rate) to the last rename, wrap-up included.
 # - resume s (cross-check): one process resumes the finished sweep (`run --resume`): it reads
 #   the journal, rebuilds the columns and writes the file twice (set-up and end), so about
-#   2 x one write.
+#   twice the final write.
 # Env: BENCH_SCALE_RUNS (1000000), BENCH_SCALE_FLUSH (10: the program's default --flush-every),
 # BENCH_SCALE_TIMEOUT (seconds per sweep, 900; a sweep past it is stopped and reported as such),
 # BENCH_SCALE_DIR (scratch; default a new directory under /tmp, removed at the end; a million
-# runs need ~4 GB there and, today, ~13 GB of memory), BENCH_SCALE_RESUME (1: the cross-check;
+# runs need ~1 GB there and ~1 GB of memory), BENCH_SCALE_RESUME (1: the cross-check;
 # 0 skips it), BUILD (build), SGDSWEEP, PYTHON (/usr/bin/python3, with h5py: the byte
 # breakdown of the file; skipped without it).
 set -eu
@@ -99,7 +97,10 @@ err = []
 def reader():
     for ln in proc.stderr:
         m = re.match(r"sgdsweep: (\d+)/(\d+) runs", ln)
-        if m:
+        w = re.search(r"\((\d+) writes?, ([0-9.]+) s\)$", ln.rstrip())
+        if ln.startswith("sgdsweep: done: ") and w:
+            err.append("WRITES %s %s" % (w.group(1), w.group(2)))
+        elif m:
             lines.append((time.monotonic() - t0, int(m.group(1))))
         elif not ln.startswith("sgdsweep: ") or "error" in ln or "warning" in ln:
             err.append(ln.rstrip())
@@ -162,13 +163,6 @@ if r and before and len(renames) >= 2 and not timed_out:
     during = [v for t, v in rss if renames[0] + 0.1 < t < t_end - 0.05]
     if during:
         print("rss_runs_kb", max(during))
-# periodic writes: from the gaps between renames (see the header)
-T = []
-for k in range(len(renames) - 2):  # gaps that end at a periodic write
-    g = renames[k + 1] - renames[k]
-    T.append(g - S if g - S <= S / 20 else g / 21)
-if T:
-    print("gap_write_s", " ".join("%.3f" % x for x in T))
 if rss:
     print("rss_sampled_max_kb", max(r for _, r in rss))
 try:
@@ -176,7 +170,11 @@ try:
     print("rss0_kb", m)
 except (OSError, ValueError):
     pass
-for e in err[-5:]:
+for e in err:
+    if e.startswith("WRITES "):
+        print("prog_writes", e.split()[1])
+        print("prog_write_s", e.split()[2])
+for e in [e for e in err if not e.startswith("WRITES ")][-5:]:
     print("msg", e)
 EOF
 }
@@ -191,7 +189,7 @@ sweep 100 "$tmp/base" >"$tmp/base.res"
 base_kb=$(get rss0_kb "$tmp/base.res"); base_first=$(get first_s "$tmp/base.res")
 echo "a 100-run sweep: rank-0 RSS $((base_kb / 1024)) MiB (the fixed part), its file after $base_first s (start-up)"
 echo
-echo "| runs | wall s | file after s | run phase s | steady runs/s | rank-0 peak RSS MiB | rank-0 KB/run at peak | KB/run during runs | file B/run | journal B/run | writes | one write s | writing % of wall | resume s |"
+echo "| runs | wall s | set-up s | steady runs/s | rank-0 peak RSS MiB | rank-0 KB/run at peak | KB/run during runs | file B/run | journal B/run | writes | writing s | writing % of wall | final write s (outside) | resume s |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 status=0
 for n in $sizes; do
@@ -199,7 +197,7 @@ for n in $sizes; do
     sweep "$n" "$p" >"$p.res" || true
     rc=$(get rc "$p.res" | cut -d' ' -f1)
     if [ "$(get rc "$p.res" | cut -d' ' -f3)" = 1 ]; then
-        echo "| $n | stopped after ${TMO} s ($(get done "$p.res") runs done) ||||||||||||"; status=1; continue
+        echo "| $n | stopped after ${TMO} s ($(get "done" "$p.res") runs done) ||||||||||||"; status=1; continue
     fi
     if [ "$rc" != 0 ]; then
         echo "| $n | FAILED (exit $rc): $(get msg "$p.res") ||||||||||||"; status=1; continue
@@ -213,16 +211,15 @@ for n in $sizes; do
         "$BIN" run "$p.yaml" -o "$p.h5" --resume --quiet
         resume=$(printf '%.2f' "$(echo "$(date +%s.%N) - $t0" | bc -l)")
     fi
-    # writing: the first write (the time to the first file less the start-up of a 100-run
-    # sweep; the set-up's own share of it, ~0.25 s per 100k runs, is counted as writing), the
-    # final write, and the periodic ones between them at the final write's time
-    first=$(get first_s "$p.res"); share="-"
-    [ -n "$ws" ] && share=$(printf '%.0f%%' "$(echo "100 * ($first - $base_first + ($writes - 1) * $ws) / $wall" | bc -l)")
+    # writing: the program's own count and time of its writes (first, periodic, final)
+    first=$(get first_s "$p.res"); pw=$(get prog_writes "$p.res"); pws=$(get prog_write_s "$p.res"); share="-"
+    [ -n "$pws" ] && share=$(printf '%.1f%%' "$(echo "100 * $pws / $wall" | bc -l)")
+    [ "$pw" = "$writes" ] || pw="$pw ($writes seen)"
+    setup=$(printf '%.2f' "$(echo "$first - $base_first" | bc -l)")
     kb() { printf '%.2f' "$(echo "($1 - $base_kb) * 1.024 / $n" | bc -l)"; }
-    printf '| %d | %.1f | %s | %s | %s | %d | %s | %s | %d | %d | %d | %s | %s | %s |\n' "$n" "$wall" \
-        "$first" "$(get runs_s "$p.res")" "$steady" $((rss / 1024)) "$(kb "$rss")" "${during:+$(kb "$during")}" \
-        $((fb / n)) $((jb / n)) "$writes" "$ws" "$share" "$resume"
-    gw=$(get gap_write_s "$p.res"); [ -n "$gw" ] && echo "$n runs: $gw" >>"$tmp/writes.txt"
+    printf '| %d | %.1f | %s | %s | %d | %s | %s | %d | %d | %s | %s | %s | %s | %s |\n' "$n" "$wall" \
+        "$setup" "$steady" $((rss / 1024)) "$(kb "$rss")" "${during:+$(kb "$during")}" \
+        $((fb / n)) $((jb / n)) "$pw" "$pws" "$share" "$ws" "$resume"
     # where the file's bytes go (h5py: allocated storage per dataset; the rest is HDF5's
     # metadata, chunk indices and the global heap of the variable-length strings)
     "$PY" - "$p.h5" "$n" >>"$tmp/bytes.txt" 2>/dev/null <<'EOF' || true
@@ -243,7 +240,7 @@ for gname in ("runs", "grid"):
         elif k in ("host", "error"):
             kind = "host, error (16 B refs)"
         elif k.startswith("curve_"):
-            kind = "curves (gzip, 1 chunk per run)"
+            kind = "curves"
         elif d.ndim == 1 and d.shape[0] == n:
             kind = "metrics, status, rank, lr_run"
         else:
@@ -251,12 +248,13 @@ for gname in ("runs", "grid"):
         add(f"/{gname} {kind}", b)
 total = os.path.getsize(path)
 add("rest: metadata, chunk indices, string heap", total - sum(cat.values()))
+uniform = sum(1 for gname in ("runs", "grid") if gname in f for d in f[gname].values()
+              if d.id.get_storage_size() == 0 and not d.is_virtual)
+views = sum(1 for d in f["grid"].values() if d.is_virtual) if "grid" in f else 0
+cat[f"(datasets stored as a fill value: {uniform}; /grid views of /runs: {views})"] = 0
 print(f"{n} runs, {total / n:.0f} B/run:", "; ".join(f"{k} {v / n:.0f}" for k, v in sorted(cat.items(), key=lambda kv: -kv[1])))
 EOF
 done
-if [ -s "$tmp/writes.txt" ]; then
-    echo; echo "periodic writes, times from the rename gaps (s):"; sed 's/^/- /' "$tmp/writes.txt"
-fi
 if [ -s "$tmp/bytes.txt" ]; then
     echo; echo "file bytes per run by dataset kind (h5py storage sizes):"; sed 's/^/- /' "$tmp/bytes.txt"
 fi

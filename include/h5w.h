@@ -13,6 +13,7 @@ typedef struct {
     sgd_err *e;
     int bad;          /* a helper failed */
     hid_t str;        /* the string type */
+    void *img;        /* the core driver's memory: the file image (allocated through our callbacks) */
 } h5w;
 
 /* A new file built in memory (HDF5 core driver, no backing store), written
@@ -32,6 +33,27 @@ void h5w_fail(h5w *w, const char *what);
  * h5w_close; -1 after a failure). */
 hid_t h5w_put(h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf, int rank,
               const hsize_t *dims, const hsize_t *chunk);
+/* Every one of n elements of esize bytes equals the first (bitwise). */
+int h5w_uniform(const void *buf, size_t n, size_t esize);
+
+/* Dataset `name` [dims] whose every element is *val (in mtype): the fill
+ * value, no data stored. Returned open, like h5w_put. */
+hid_t h5w_put_fill(h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *val, int rank,
+                   const hsize_t *dims);
+
+/* Dataset `name` [rows x width] from buf (esize bytes per element): one fill
+ * value when all elements are equal; else chunked over whole rows (shuffled
+ * and deflated at level `deflate` when it is 1-9), with fill value *fill,
+ * and chunks made only of *fill left unwritten. */
+hid_t h5w_put_rows(h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t esize, const void *buf,
+                   hsize_t rows, hsize_t width, const void *fill, int deflate);
+
+/* A virtual dataset `name` [dims] showing, in row-major order, the whole
+ * dataset src of this file (absolute path, src_dims, the same number of
+ * elements and the same type ftype): a second shape, no second copy. */
+hid_t h5w_put_view(h5w *w, hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims, const char *src,
+                   int src_rank, const hsize_t *src_dims);
+
 void h5w_close(hid_t ds);
 
 void h5w_attr_str(h5w *w, hid_t loc, const char *name, const char *val);

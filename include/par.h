@@ -16,6 +16,7 @@ typedef struct {
     int blas_threads;         /* BLAS threads per rank (main has made OpenBLAS's pool this size) */
     double flush_every;       /* seconds between result-file rewrites (at least) */
     double progress_every;    /* seconds between progress lines when stderr is not a terminal */
+    int compress;             /* gzip level of the result file's curves and probe arrays (0: none) */
     const char *command_line;
 } par_opts;
 

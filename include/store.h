@@ -10,7 +10,7 @@
 #include "spec.h"
 #include "sweep.h"
 
-#define STORE_FORMAT_VERSION 2 /* 2: probe metrics, curves and arrays (docs/FORMAT.md, Versioning) */
+#define STORE_FORMAT_VERSION 3 /* 2: probe metrics, curves and arrays; 3: uniform datasets as fill values, /grid as views (docs/FORMAT.md, Versioning) */
 #define STORE_MAX_DIMS 30 /* more grid dimensions: /runs only, no /grid view */
 
 typedef struct {
@@ -27,6 +27,9 @@ typedef struct store store;
 
 store *store_alloc(const spec *sp, const char *path, sgd_err *e);
 void store_free(store *st);
+/* Deflate (gzip, with the shuffle filter) the curves and probe arrays at
+ * level 1-9; 0 (the default) stores them as they are. */
+void store_set_deflate(store *st, int level);
 int store_write(store *st, const sweep_table *t, const store_prov *p, sgd_err *e);
 
 #endif

@@ -56,10 +56,12 @@ typedef struct {
     long n_runs;
     int K;                /* curve length: the largest checkpoint count of any run */
     int8_t *status;       /* [n_runs] ST_* */
-    double *metric;       /* [n_runs x met_nfields], NaN when not run */
+    double *metric;       /* [met_nfields x n_runs] (metric m of run i at m * n_runs + i), NaN when not run */
     int32_t *rank;        /* [n_runs] -1 when not run */
-    char (*host)[64];     /* [n_runs] */
-    char (*msg)[256];     /* [n_runs] error message of failed runs */
+    int32_t *host;        /* [n_runs] index into host_name, -1 when not run (sweep_table_host) */
+    char **host_name;     /* [n_hosts] the distinct host names, in order of first appearance */
+    int n_hosts;
+    char **msg;           /* [n_runs] error message of a failed run, NULL when none (sweep_table_msg) */
     int64_t *step;        /* [n_runs x K], -1 padding */
     double *curve[5];     /* [n_runs x K], NaN padding */
     double *pcurve[N_PCURVE]; /* [n_runs x K], NaN padding; NULL when no run records curve i */
@@ -74,6 +76,9 @@ void sweep_table_destroy(sweep_table *t);
  * longer than the table's rows are cut; probe data the table has no room
  * for (a curve no run of the spec records) is dropped. */
 void sweep_table_put(sweep_table *t, const run_record *r);
+/* Run i's host name and error message ("" when none). */
+const char *sweep_table_host(const sweep_table *t, long i);
+const char *sweep_table_msg(const sweep_table *t, long i);
 
 /* Estimated cost of a run in floating-point operations: forward+backward
  * GEMM flops per step times steps, plus the evaluations and the probes

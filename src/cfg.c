@@ -296,14 +296,21 @@ void cfg_format(const cfg *s, const cfg_field *f, char *buf, size_t n)
 
 void cfg_defaults(cfg *s)
 {
-    memset(s, 0, sizeof *s);
-    for (int i = 0; i < cfg_nfields; i++) {
-        sgd_err e = {0};
-        if (cfg_set(s, &cfg_fields[i], cfg_fields[i].defval, cfg_fields[i].name, &e)) {
-            fprintf(stderr, "sgdsweep: internal error: default of %s: %s\n", cfg_fields[i].name, e.msg);
-            abort();
+    /* parsed once: a spec of a million runs asks for the defaults per value */
+    static cfg def;
+    static int ready;
+    if (!ready) {
+        memset(&def, 0, sizeof def);
+        for (int i = 0; i < cfg_nfields; i++) {
+            sgd_err e = {0};
+            if (cfg_set(&def, &cfg_fields[i], cfg_fields[i].defval, cfg_fields[i].name, &e)) {
+                fprintf(stderr, "sgdsweep: internal error: default of %s: %s\n", cfg_fields[i].name, e.msg);
+                abort();
+            }
         }
+        ready = 1;
     }
+    *s = def;
 }
 
 const char *cfg_enum_name(const char *name, int value)

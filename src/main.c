@@ -379,6 +379,13 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
             parse_seconds(a, i + 1 < argc ? argv[++i] : NULL, &o.flush_every, &e);
         } else if (!strcmp(a, "--progress-every")) {
             parse_seconds(a, i + 1 < argc ? argv[++i] : NULL, &o.progress_every, &e);
+        } else if (!strcmp(a, "--compress") || !strncmp(a, "--compress=", 11)) {
+            const char *v = a[10] == '=' ? a + 11 : i + 1 < argc ? argv[++i] : NULL;
+            if (!v || strlen(v) != 1 || v[0] < '0' || v[0] > '9')
+                sgd_fail(&e, SGD_EUSAGE, "--compress: value '%s' out of range (accepted: a gzip level 0 .. 9, 0: none)",
+                         v ? v : "");
+            else
+                o.compress = v[0] - '0';
         } else if (!strcmp(a, "--blas-threads") || !strncmp(a, "--blas-threads=", 15)) { /* main applied it */
             const char *v = a[14] == '=' ? a + 15 : i + 1 < argc ? argv[++i] : NULL;
             if (!parse_blas_threads(v))
@@ -388,7 +395,7 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         } else if (a[0] == '-') {
             sgd_fail(&e, SGD_EUSAGE,
                      "run: unknown option '%s' (accepted: -o FILE, --resume, --force, --quiet, --flush-every S, "
-                     "--progress-every S, --blas-threads N)", a);
+                     "--progress-every S, --blas-threads N, --compress L)", a);
         } else if (o.spec_path) {
             sgd_fail(&e, SGD_EUSAGE, "run: more than one spec ('%s' and '%s')", o.spec_path, a);
         } else {

@@ -91,6 +91,8 @@ typedef struct {
     int stopping, io_error, signalled;
     sgd_err err;
     double t_start, next_flush, last_write, next_progress;
+    long n_writes;          /* result-file writes, and their seconds (journal sync included) */
+    double write_s;
     long done_at_start;
     int tty;
     void *rbuf;
@@ -112,8 +114,14 @@ static int flush_file(coord *c)
         c->stopping = 1;
     }
     c->last_write = now() - t0;
-    /* keep writing below ~5% of the time: wait at least 20x the last write */
-    double gap = c->o->flush_every > 20 * c->last_write ? c->o->flush_every : 20 * c->last_write;
+    c->n_writes++;
+    c->write_s += c->last_write;
+    /* keep the periodic writes below ~2.5% of the time: wait at least 40x
+     * what the next write will take, the last write's time but at least
+     * 1 us per run (a write of a sweep with every run pending is quick, one
+     * with results ~1.2 us per run: docs/SWEEP.md, Scale) */
+    double next = c->last_write > 1e-6 * (double)c->t.n_runs ? c->last_write : 1e-6 * (double)c->t.n_runs;
+    double gap = c->o->flush_every > 40 * next ? c->o->flush_every : 40 * next;
     c->next_flush = now() + gap;
     return rc;
 }
@@ -345,6 +353,7 @@ static int coord_setup(coord *c, long *n_resumed)
     }
     if (!(c->st = store_alloc(sp, o->out, &c->err)))
         return c->err.code;
+    store_set_deflate(c->st, o->compress);
     /* pending runs (failed ones are tried again), most expensive first */
     c->qn = 0;
     c->remaining_cost = 0;
@@ -607,8 +616,8 @@ int par_sweep(int *argc, char ***argv, const par_opts *o)
                             c.signalled ? " by a signal" : "", c.t.n_done + c.t.n_failed, c.t.n_runs);
                 code = SGD_EINCOMPLETE;
             } else if (!o->quiet) {
-                fprintf(stderr, "sgdsweep: done: %ld runs (%ld diverged, %ld failed) in %.1f s -> %s\n",
-                        c.t.n_runs, c.t.n_diverged, c.t.n_failed, now() - c.t_start, o->out);
+                fprintf(stderr, "sgdsweep: done: %ld runs (%ld diverged, %ld failed) in %.1f s -> %s (%ld writes, %.2f s)\n",
+                        c.t.n_runs, c.t.n_diverged, c.t.n_failed, now() - c.t_start, o->out, c.n_writes, c.write_s);
             }
         } else {
             run_worker(wk);

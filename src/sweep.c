@@ -136,7 +136,11 @@ void sweep_table_destroy(sweep_table *t)
     if (!t)
         return;
     free(t->status), free(t->metric), free(t->rank);
-    free(t->host), free(t->msg), free(t->step);
+    for (long i = 0; t->msg && i < t->n_runs; i++)
+        free(t->msg[i]);
+    for (int h = 0; h < t->n_hosts; h++)
+        free(t->host_name[h]);
+    free(t->host), free(t->host_name), free(t->msg), free(t->step);
     for (int c = 0; c < 5; c++)
         free(t->curve[c]);
     for (int c = 0; c < N_PCURVE; c++)
@@ -164,7 +168,7 @@ int sweep_table_init(sweep_table *t, long n, const sweep_shape *sh, sgd_err *e)
     t->status = calloc((size_t)n, 1);
     t->metric = malloc((size_t)n * met_nfields * sizeof(double));
     t->rank = malloc((size_t)n * sizeof(int32_t));
-    t->host = calloc((size_t)n, sizeof *t->host);
+    t->host = malloc((size_t)n * sizeof *t->host);
     t->msg = calloc((size_t)n, sizeof *t->msg);
     t->step = malloc(nk * sizeof(int64_t));
     int bad = !t->status || !t->metric || !t->rank || !t->host || !t->msg || !t->step;
@@ -185,10 +189,35 @@ int sweep_table_init(sweep_table *t, long n, const sweep_shape *sh, sgd_err *e)
     for (size_t i = 0; i < (size_t)n * met_nfields; i++)
         t->metric[i] = NAN;
     for (long i = 0; i < n; i++)
-        t->rank[i] = -1;
+        t->rank[i] = t->host[i] = -1;
     for (size_t i = 0; i < nk; i++)
         t->step[i] = -1;
     return 0;
+}
+
+/* the index of host name h in t->host_name, added if new; -1 if out of memory */
+static int32_t intern_host(sweep_table *t, const char *h)
+{
+    for (int k = t->n_hosts - 1; k >= 0; k--)
+        if (!strcmp(t->host_name[k], h))
+            return k;
+    char **nh = realloc(t->host_name, (size_t)(t->n_hosts + 1) * sizeof *nh);
+    if (!nh)
+        return -1;
+    t->host_name = nh;
+    if (!(nh[t->n_hosts] = strdup(h)))
+        return -1;
+    return t->n_hosts++;
+}
+
+const char *sweep_table_host(const sweep_table *t, long i)
+{
+    return t->host[i] >= 0 ? t->host_name[t->host[i]] : "";
+}
+
+const char *sweep_table_msg(const sweep_table *t, long i)
+{
+    return t->msg[i] ? t->msg[i] : "";
 }
 
 void sweep_table_put(sweep_table *t, const run_record *r)
@@ -204,10 +233,12 @@ void sweep_table_put(sweep_table *t, const run_record *r)
     t->n_done += r->status == ST_DONE || r->status == ST_DIVERGED;
     t->n_diverged += r->status == ST_DIVERGED;
     t->n_failed += r->status == ST_FAILED;
-    memcpy(t->metric + (size_t)i * met_nfields, r->metric, (size_t)met_nfields * sizeof(double));
+    for (int m = 0; m < met_nfields; m++) /* by column: the file's layout */
+        t->metric[(size_t)m * t->n_runs + i] = r->metric[m];
     t->rank[i] = r->rank;
-    snprintf(t->host[i], sizeof t->host[i], "%s", r->host);
-    snprintf(t->msg[i], sizeof t->msg[i], "%s", r->msg);
+    t->host[i] = intern_host(t, r->host);
+    free(t->msg[i]);
+    t->msg[i] = r->msg[0] ? strdup(r->msg) : NULL; /* NULL (no memory) reads as "" */
     const size_t o = (size_t)i * t->K;
     int n = r->n_ckpt < t->K ? r->n_ckpt : t->K;
     for (int k = 0; k < t->K; k++) {

@@ -353,28 +353,68 @@ static void check_attached(hid_t loc, const char *name, const char *scale, unsig
     H5Dclose(s), H5Dclose(d);
 }
 
-/* chunked [1 .. 1 x last], shuffle then deflate */
-static void check_row_storage(hid_t loc, const char *name, int rank, hsize_t last)
+/* the gzip level store_set_deflate gives the files written here (0: none) */
+static int deflate;
+
+/* Nothing stored: a contiguous dataset never written (its fill value is
+ * every element) */
+static int is_fill_only(hid_t d)
+{
+    hid_t pl = H5Dget_create_plist(d);
+    H5D_fill_value_t fv;
+    ck_assert(H5Pfill_value_defined(pl, &fv) >= 0);
+    int r = H5Pget_layout(pl) == H5D_CONTIGUOUS && H5Dget_storage_size(d) == 0 && fv == H5D_FILL_VALUE_USER_DEFINED;
+    H5Pclose(pl);
+    return r;
+}
+
+/* How a row variable [lead... x last] is stored (docs/FORMAT.md, Storage):
+ * in /runs [run x last], one fill value when every element is the same,
+ * else chunked over whole rows [r x last], shuffled then deflated; in /grid,
+ * the fill value likewise, else a virtual view of /runs/NAME (one mapping,
+ * this file). want_fill: 1 the fill value, 0 stored data, -1 either. */
+static void check_storage(hid_t loc, const char *name, int rank, hsize_t last, int grid, int want_fill)
 {
     hid_t d = open_ds(loc, name), pl = H5Dget_create_plist(d);
-    ck_assert_int_eq(H5Pget_layout(pl), H5D_CHUNKED);
-    hsize_t ck[8];
-    ck_assert_int_eq(H5Pget_chunk(pl, 8, ck), rank);
-    for (int i = 0; i < rank - 1; i++)
-        ck_assert_msg(ck[i] == 1, "%s: chunk dim %d is %llu", name, i, (unsigned long long)ck[i]);
-    ck_assert_uint_eq(ck[rank - 1], last);
-    ck_assert_int_eq(H5Pget_nfilters(pl), 2);
-    unsigned flags, conf;
-    size_t nv = 4;
-    unsigned vals[4];
-    char fname[64];
-    ck_assert_int_eq(H5Pget_filter2(pl, 0, &flags, &nv, vals, sizeof fname, fname, &conf), H5Z_FILTER_SHUFFLE);
-    nv = 4;
-    ck_assert_int_eq(H5Pget_filter2(pl, 1, &flags, &nv, vals, sizeof fname, fname, &conf), H5Z_FILTER_DEFLATE);
+    const int fill = is_fill_only(d);
+    if (want_fill >= 0)
+        ck_assert_msg(fill == want_fill, "%s: %s", name, fill ? "stored as one fill value" : "data stored");
+    if (!fill && grid) {
+        ck_assert_msg(H5Pget_layout(pl) == H5D_VIRTUAL, "%s: not a virtual view", name);
+        size_t cnt = 0;
+        ck_assert(H5Pget_virtual_count(pl, &cnt) >= 0);
+        ck_assert_uint_eq(cnt, 1);
+        char file[16] = "", src[128] = "", want[128];
+        ck_assert(H5Pget_virtual_filename(pl, 0, file, sizeof file) > 0);
+        ck_assert(H5Pget_virtual_dsetname(pl, 0, src, sizeof src) > 0);
+        snprintf(want, sizeof want, "/runs/%s", name);
+        ck_assert_str_eq(file, ".");
+        ck_assert_str_eq(src, want);
+    } else if (!fill && last == 0) { /* a column: contiguous */
+        ck_assert_int_eq(H5Pget_layout(pl), H5D_CONTIGUOUS);
+        ck_assert(H5Dget_storage_size(d) > 0);
+    } else if (!fill) {
+        ck_assert_int_eq(H5Pget_layout(pl), H5D_CHUNKED);
+        hsize_t ck[8];
+        ck_assert_int_eq(H5Pget_chunk(pl, 8, ck), rank);
+        ck_assert_msg(ck[0] >= 1, "%s: chunk dim 0 is 0", name);
+        ck_assert_uint_eq(ck[rank - 1], last);
+        ck_assert_int_eq(H5Pget_nfilters(pl), deflate ? 2 : 0);
+    }
+    if (!fill && !grid && deflate && last > 0) {
+        unsigned flags, conf;
+        size_t nv = 4;
+        unsigned vals[4];
+        char fname[64];
+        ck_assert_int_eq(H5Pget_filter2(pl, 0, &flags, &nv, vals, sizeof fname, fname, &conf), H5Z_FILTER_SHUFFLE);
+        nv = 4;
+        ck_assert_int_eq(H5Pget_filter2(pl, 1, &flags, &nv, vals, sizeof fname, fname, &conf), H5Z_FILTER_DEFLATE);
+    }
     H5Pclose(pl), H5Dclose(d);
 }
 
-static void check_curve_storage(hid_t loc, const char *name, int rank) { check_row_storage(loc, name, rank, K); }
+
+static void check_curve_storage(hid_t loc, const char *name, int rank, int grid) { check_storage(loc, name, rank, K, grid, -1); }
 
 static hsize_t n_links(hid_t g)
 {
@@ -405,20 +445,27 @@ static void check_no_probes(hid_t g)
 static const char *const CURVES[6] = {"curve_step", "curve_lr", "curve_train_loss", "curve_train_acc",
                                       "curve_test_loss", "curve_test_acc"};
 
+/* store_write t to path as the result file of sp (at gzip level `deflate`) */
+static void store_table(const spec *sp, const char *path, const sweep_table *t, int complete)
+{
+    sgd_err e = {0};
+    store *st = store_alloc(sp, path, &e);
+    ck_assert_msg(st != NULL, "store_alloc: %s", e.msg);
+    store_set_deflate(st, deflate);
+    store_prov pv = prov_of(complete);
+    ck_assert_msg(store_write(st, t, &pv, &e) == 0, "store_write: %s", e.msg);
+    store_free(st);
+}
+
 /* write the grid spec's table to a fresh file; the caller removes it */
 static void write_grid_file(paths *p, spec **sp, int complete)
 {
-    sgd_err e = {0};
     *sp = parse_ok(GRID_SPEC);
     ck_assert_int_eq((*sp)->n_runs, NRUN);
     paths_make(p);
     sweep_table t;
     fill_table(&t, NRUN);
-    store *st = store_alloc(*sp, p->path, &e);
-    ck_assert_msg(st != NULL, "store_alloc: %s", e.msg);
-    store_prov pv = prov_of(complete);
-    ck_assert_msg(store_write(st, &t, &pv, &e) == 0, "store_write: %s", e.msg);
-    store_free(st);
+    store_table(*sp, p->path, &t, complete);
     sweep_table_destroy(&t);
 }
 
@@ -431,7 +478,7 @@ START_TEST(test_root)
     write_grid_file(&p, &sp, 0);
     hid_t f = open_file(p.path);
     ck_assert_int_eq(attr_int(f, "format_version", 4), STORE_FORMAT_VERSION);
-    ck_assert_int_eq(STORE_FORMAT_VERSION, 2); /* changed deliberately: docs/FORMAT.md, Versioning */
+    ck_assert_int_eq(STORE_FORMAT_VERSION, 3); /* changed deliberately: docs/FORMAT.md, Versioning */
     check_attr_text(f, "format", "sgdsweep-result");
     check_attr_text(f, "method", "grid");
     check_attr_text(f, "spec_path", "mem.yaml");
@@ -570,7 +617,7 @@ START_TEST(test_runs_layout)
         H5Dclose(d);
         check_attached(g, CURVES[c], "run", 0);
         check_attached(g, CURVES[c], "checkpoint", 1);
-        check_curve_storage(g, CURVES[c], 2);
+        check_curve_storage(g, CURVES[c], 2, 0);
     }
     H5Gclose(g), H5Fclose(f);
     spec_free(sp);
@@ -762,7 +809,7 @@ START_TEST(test_grid_layout)
             check_attached(g, name, DIM_NAME[k], (unsigned)k);
         if (curve) {
             check_attached(g, name, "checkpoint", ND);
-            check_curve_storage(g, name, ND + 1);
+            check_curve_storage(g, name, ND + 1, 1);
         }
     }
     H5Gclose(g), H5Fclose(f);
@@ -822,6 +869,186 @@ START_TEST(test_grid_values)
             }
         }
     }
+    H5Gclose(g), H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+/* Storage (docs/FORMAT.md, Storage): a dataset whose every element is the
+ * same is one fill value, nothing stored; a dataset that varies is stored in
+ * /runs once, and /grid shows it through a virtual dataset. */
+static const char *const SWEPT[] = {"seed", "init_scale", "batch", "act", "lr", "temperature"};
+
+static int is_swept(const char *name)
+{
+    for (size_t i = 0; i < sizeof SWEPT / sizeof SWEPT[0]; i++)
+        if (!strcmp(name, SWEPT[i]))
+            return 1;
+    return 0;
+}
+
+START_TEST(test_storage_filled)
+{
+    paths p;
+    spec *sp;
+    write_grid_file(&p, &sp, 0);
+    hid_t f = open_file(p.path), g = H5Gopen2(f, "runs", H5P_DEFAULT);
+    /* settings: stored exactly where the spec sweeps them */
+    for (int c = 0; c <= cfg_nfields; c++) {
+        const char *name = c < cfg_nfields ? cfg_fields[c].name : "temperature";
+        check_storage(g, name, 1, 0, 0, !is_swept(name));
+    }
+    /* metrics that vary (met_value) are stored; host (node-0..2), rank,
+     * error (one failed run) too */
+    check_storage(g, "train_loss", 1, 0, 0, 0);
+    check_storage(g, "steps_done", 1, 0, 0, 0);
+    check_storage(g, "host", 1, 0, 0, 0);
+    check_storage(g, "rank", 1, 0, 0, 0);
+    hid_t d = open_ds(g, "error"), pl = H5Dget_create_plist(d);
+    ck_assert_int_eq(H5Pget_layout(pl), H5D_CHUNKED); /* "" by fill value, the message written */
+    H5Pclose(pl), H5Dclose(d);
+    H5Gclose(g);
+    /* /grid: the varying data variables are views of /runs */
+    g = H5Gopen2(f, "grid", H5P_DEFAULT);
+    check_storage(g, "train_loss", ND, 0, 1, 0);
+    check_storage(g, "status", ND, 0, 1, 0);
+    d = open_ds(g, "lr_run"), pl = H5Dget_create_plist(d);
+    ck_assert_int_eq(H5Pget_layout(pl), H5D_VIRTUAL);
+    char src[64] = "";
+    ck_assert(H5Pget_virtual_dsetname(pl, 0, src, sizeof src) > 0);
+    ck_assert_str_eq(src, "/runs/lr");
+    H5Pclose(pl), H5Dclose(d);
+    /* an integer metric in /grid is float64 (NaN where not run): its own copy */
+    d = open_ds(g, "steps_done"), pl = H5Dget_create_plist(d);
+    ck_assert_int_eq(H5Pget_layout(pl), H5D_CONTIGUOUS);
+    ck_assert(H5Dget_storage_size(d) > 0);
+    H5Pclose(pl), H5Dclose(d);
+    H5Gclose(g), H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+/* every run pending (the first write of a sweep): all but the run index,
+ * the checkpoint scale and the swept settings are fill values, /grid holds
+ * no view, and the values read back are the pending ones */
+START_TEST(test_storage_pending)
+{
+    spec *sp = parse_ok(GRID_SPEC);
+    paths p;
+    paths_make(&p);
+    sweep_table t;
+    init_table(&t, NRUN);
+    store_table(sp, p.path, &t, 0);
+    sweep_table_destroy(&t);
+    hid_t f = open_file(p.path);
+    for (int grid = 0; grid < 2; grid++) {
+        hid_t g = H5Gopen2(f, grid ? "grid" : "runs", H5P_DEFAULT);
+        H5G_info_t info;
+        ck_assert(H5Gget_info(g, &info) >= 0);
+        for (hsize_t k = 0; k < info.nlinks; k++) {
+            char name[128];
+            ck_assert(H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof name, H5P_DEFAULT) > 0);
+            hid_t d = open_ds(g, name), pl = H5Dget_create_plist(d);
+            /* lr_run shows the swept setting /runs/lr */
+            ck_assert_msg((H5Pget_layout(pl) == H5D_VIRTUAL) == (grid && !strcmp(name, "lr_run")),
+                          "%s: a view, though every run is pending", name);
+            if (grid && !strcmp(name, "lr_run")) {
+                H5Pclose(pl), H5Dclose(d);
+                continue;
+            }
+            /* stored: the scales and coordinates, and in /runs the swept settings */
+            const int coord = H5DSis_scale(d) > 0 || (grid && (!strcmp(name, "batch") || !strcmp(name, "temperature")));
+            if (!coord && !(!grid && is_swept(name)))
+                ck_assert_msg(is_fill_only(d), "/%s/%s: data stored, though every run is pending", grid ? "grid" : "runs",
+                              name);
+            H5Pclose(pl), H5Dclose(d);
+        }
+        H5Gclose(g);
+    }
+    hid_t g = H5Gopen2(f, "runs", H5P_DEFAULT);
+    const hsize_t n[1] = {NRUN}, nk[2] = {NRUN, K};
+    int8_t *status = read_all(g, "status", T_I8, 1, n);
+    int32_t *rank = read_all(g, "rank", T_I32, 1, n);
+    int64_t *steps = read_all(g, "steps_done", T_I64, 1, n), *step = read_all(g, "curve_step", T_I64, 2, nk);
+    double *loss = read_all(g, "train_loss", T_F64, 1, n), *cl = read_all(g, "curve_train_loss", T_F64, 2, nk);
+    char **host = read_strs(g, "host", NRUN), **err = read_strs(g, "error", NRUN), **data = read_strs(g, "data", NRUN);
+    for (long i = 0; i < NRUN; i++) {
+        ck_assert_int_eq(status[i], ST_PENDING);
+        ck_assert_int_eq(rank[i], -1);
+        ck_assert_int_eq(steps[i], -2);
+        ck_assert(isnan(loss[i]));
+        ck_assert_str_eq(host[i], "");
+        ck_assert_str_eq(err[i], "");
+        ck_assert_str_eq(data[i], "teacher"); /* a fixed setting: its value in every row */
+        for (int k = 0; k < K; k++)
+            ck_assert(step[i * K + k] == -1 && isnan(cl[i * K + k]));
+    }
+    free(status), free(rank), free(steps), free(step), free(loss), free(cl);
+    free_strs(host, NRUN), free_strs(err, NRUN), free_strs(data, NRUN);
+    H5Gclose(g), H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
+/* --compress: the same file with its curves shuffled and deflated */
+START_TEST(test_deflated)
+{
+    deflate = 4;
+    test_runs_layout_fn(0);
+    test_runs_values_fn(0);
+    test_grid_layout_fn(0);
+    test_grid_values_fn(0);
+}
+END_TEST
+
+/* a curve chunk all of fill values (pending runs) is never written */
+START_TEST(test_unwritten_chunks)
+{
+    const long N = 40000;
+    char text[256];
+    snprintf(text, sizeof text, "parameters:\n  n_train: 8\n  batch: 8\n  steps: 10\n  checkpoints: 4\nseeds: %ld\n", N);
+    spec *sp = parse_ok(text);
+    paths p;
+    paths_make(&p);
+    sweep_table t;
+    init_table(&t, N);
+    double metric[256];
+    int64_t step[K] = {0, 1, 2, 3};
+    double cv[K] = {1, 2, 3, 4};
+    run_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.status = ST_DONE, rec.n_ckpt = K, rec.metric = metric, rec.step = step;
+    for (int c = 0; c < 5; c++)
+        rec.curve[c] = cv;
+    for (int m = 0; m < met_nfields; m++)
+        metric[m] = m;
+    const long done[2] = {3, N - 2}; /* the first and the last chunk */
+    for (int j = 0; j < 2; j++) {
+        rec.run = done[j];
+        sweep_table_put(&t, &rec);
+    }
+    store_table(sp, p.path, &t, 0);
+    sweep_table_destroy(&t);
+    hid_t f = open_file(p.path), g = H5Gopen2(f, "runs", H5P_DEFAULT);
+    hid_t d = open_ds(g, "curve_train_loss"), pl = H5Dget_create_plist(d);
+    hsize_t ck[2], nch = 0;
+    ck_assert_int_eq(H5Pget_chunk(pl, 2, ck), 2);
+    ck_assert_msg(ck[0] < (hsize_t)N / 2, "chunk of %llu rows", (unsigned long long)ck[0]);
+    hid_t fs = H5Dget_space(d);
+    ck_assert(H5Dget_num_chunks(d, fs, &nch) >= 0);
+    ck_assert_uint_eq(nch, 2);
+    H5Sclose(fs), H5Pclose(pl), H5Dclose(d);
+    const hsize_t nk[2] = {(hsize_t)N, K};
+    double *v = read_all(g, "curve_train_loss", T_F64, 2, nk);
+    for (long i = 0; i < N; i++)
+        for (int k = 0; k < K; k++) {
+            int on = i == done[0] || i == done[1];
+            ck_assert_msg(on ? v[i * K + k] == cv[k] : isnan(v[i * K + k]), "run %ld, checkpoint %d", i, k);
+        }
+    free(v);
     H5Gclose(g), H5Fclose(f);
     spec_free(sp);
     paths_remove(&p);
@@ -1181,7 +1408,7 @@ static void check_probe_file(const char *mli_points, const char *zip, int alpha_
     write_probe_file(&p, &sp, mli_points, zip);
     const int mli_max = 5, zipped = zip[0] != 0;
     hid_t f = open_file(p.path);
-    ck_assert_int_eq(attr_int(f, "format_version", 4), 2);
+    ck_assert_int_eq(attr_int(f, "format_version", 4), 3);
     for (int grid = 0; grid < 2; grid++) {
         hid_t g = H5Gopen2(f, grid ? "grid" : "runs", H5P_DEFAULT);
         ck_assert(g >= 0);
@@ -1225,7 +1452,7 @@ static void check_probe_file(const char *mli_points, const char *zip, int alpha_
             for (int q = 0; q < nl; q++)
                 check_attached(g, name, lead_name[q], (unsigned)q);
             check_attached(g, name, "checkpoint", (unsigned)nl);
-            check_row_storage(g, name, nl + 1, K);
+            check_storage(g, name, nl + 1, K, grid, -1);
             for (long i = 0; i < PN; i++) /* row-major: the run order either way */
                 for (int k = 0; k < K; k++) {
                     double want = want_pcurve(sp, i, c, k), got = v[i * K + k];
@@ -1249,7 +1476,7 @@ static void check_probe_file(const char *mli_points, const char *zip, int alpha_
             for (int q = 0; q < nl; q++)
                 check_attached(g, name, lead_name[q], (unsigned)q);
             check_attached(g, name, want_dim(a), (unsigned)nl);
-            check_row_storage(g, name, nl + 1, (hsize_t)L);
+            check_storage(g, name, nl + 1, (hsize_t)L, grid, -1);
             for (long i = 0; i < PN; i++)
                 for (int j = 0; j < L; j++) {
                     double want = want_parr(sp, i, a, j), got = v[i * L + j];
@@ -1287,6 +1514,12 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_grid_values);
     tcase_add_test(tc, test_random_has_no_grid);
     tcase_add_test(tc, test_unswept_grid_has_no_grid);
+    suite_add_tcase(s, tc);
+    tc = tu_tcase("storage");
+    tcase_add_test(tc, test_storage_filled);
+    tcase_add_test(tc, test_storage_pending);
+    tcase_add_test(tc, test_deflated);
+    tcase_add_test(tc, test_unwritten_chunks);
     suite_add_tcase(s, tc);
     tc = tu_tcase("probes");
     tcase_add_test(tc, test_probes_layout);
