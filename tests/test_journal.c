@@ -370,7 +370,7 @@ static void check_table(const sweep_table *t, int n)
         if (r < 0) {
             ck_assert_int_eq(t->status[i], ST_PENDING);
             ck_assert_int_eq(t->rank[i], -1);
-            ck_assert(isnan(t->metric[i * met_nfields + 4]));
+            ck_assert(isnan(t->metric[(size_t)4 * t->n_runs + i]));
             ck_assert_int_eq(t->step[i * K], -1);
             ck_assert(isnan(t->pcurve[PC_SHARPNESS][i * K]));
             for (int a = 0; a < N_PARR; a++)
@@ -385,7 +385,7 @@ static void check_table(const sweep_table *t, int n)
         ck_assert_str_eq(sweep_table_host(t, i), b.r.host);
         ck_assert_str_eq(sweep_table_msg(t, i), b.r.msg);
         for (int m = 0; m < met_nfields; m++)
-            ck_assert(same(t->metric[i * met_nfields + m], b.metric[m]));
+            ck_assert(same(t->metric[(size_t)m * t->n_runs + i], b.metric[m]));
         for (int k = 0; k < K; k++) {
             ck_assert_int_eq(t->step[i * K + k], k < b.r.n_ckpt ? b.step[k] : -1);
             for (int c = 0; c < 5; c++)
