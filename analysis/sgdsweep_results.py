@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 FORMAT = "sgdsweep-result"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # the versions this reader knows: 2 is 1 plus the probes (docs/FORMAT.md,
 # Versioning), so a version 1 file reads the same way, without them
 FORMAT_VERSIONS = (1, 2, 3)

@@ -50,9 +50,11 @@ hid_t h5w_put_rows(h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype
 
 /* A virtual dataset `name` [dims] showing, in row-major order, the whole
  * dataset src of this file (absolute path, src_dims, the same number of
- * elements and the same type ftype): a second shape, no second copy. */
-hid_t h5w_put_view(h5w *w, hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims, const char *src,
-                   int src_rank, const hsize_t *src_dims);
+ * elements and the same type ftype): a second shape, no second copy. Its
+ * fill value *fill (in mtype) is what it shows where src cannot be read
+ * (a /grid copied without /runs). */
+hid_t h5w_put_view(h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *fill, int rank,
+                   const hsize_t *dims, const char *src, int src_rank, const hsize_t *src_dims);
 
 void h5w_close(hid_t ds);
 

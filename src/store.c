@@ -316,7 +316,8 @@ static void write_provenance(h5w *w, hid_t f, const store *st, const sweep_table
 typedef struct {
     char name[72];
     int uniform;
-    unsigned char val[8]; /* the value when uniform */
+    unsigned char val[8];  /* the value when uniform */
+    unsigned char fill[8]; /* the fill value of the data otherwise (padding, not run) */
 } stored;
 
 typedef struct {
@@ -333,7 +334,7 @@ typedef struct {
     const char *coords;
 } wctx;
 
-static void note_stored(wctx *c, const char *name, int uniform, const void *val, size_t esize)
+static void note_stored(wctx *c, const char *name, int uniform, const void *val, const void *fill, size_t esize)
 {
     if (c->nsd == c->capsd) {
         int cap = c->capsd ? 2 * c->capsd : 64;
@@ -348,8 +349,11 @@ static void note_stored(wctx *c, const char *name, int uniform, const void *val,
     snprintf(s->name, sizeof s->name, "%s", name);
     s->uniform = uniform;
     memset(s->val, 0, sizeof s->val);
+    memset(s->fill, 0, sizeof s->fill);
     if (uniform && val)
         memcpy(s->val, val, esize);
+    if (fill)
+        memcpy(s->fill, fill, esize);
 }
 
 static const stored *find_stored(const wctx *c, const char *name)
@@ -388,7 +392,7 @@ static hid_t put_var(wctx *c, hid_t g, const char *name, hid_t ftype, hid_t mtyp
             ds = h5w_put_rows(w, g, name, ftype, mtype, esize, buf, (hsize_t)n, (hsize_t)width, fill, c->st->deflate);
         else
             ds = h5w_put(w, g, name, ftype, mtype, buf, 1, dims, NULL);
-        note_stored(c, name, uni, nel ? buf : fill, esize);
+        note_stored(c, name, uni, nel ? buf : fill, fill, esize);
     } else {
         const stored *s = find_stored(c, name);
         char src[96];
@@ -399,7 +403,7 @@ static hid_t put_var(wctx *c, hid_t g, const char *name, hid_t ftype, hid_t mtyp
         else if (s->uniform)
             ds = h5w_put_fill(w, g, name, ftype, mtype, s->val, rank, dims);
         else
-            ds = h5w_put_view(w, g, name, ftype, rank, dims, src, width > 0 ? 2 : 1, sd);
+            ds = h5w_put_view(w, g, name, ftype, mtype, s->fill, rank, dims, src, width > 0 ? 2 : 1, sd);
     }
     for (int d = 0; d < nd; d++)
         h5w_attach(w, ds, c->lead_scale[d], (unsigned)d);
@@ -795,7 +799,8 @@ static void write_grid(wctx *c, hid_t f)
     const column *lr = &st->col[st->lr_col];
     if (!w->bad) {
         hsize_t dn[1] = {(hsize_t)st->n};
-        ds = lr->per_run ? h5w_put_view(w, g, "lr_run", H5T_IEEE_F64LE, nd, dims, "/runs/lr", 1, dn)
+        ds = lr->per_run ? h5w_put_view(w, g, "lr_run", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan_fill, nd, dims,
+                                        "/runs/lr", 1, dn)
                          : h5w_put_fill(w, g, "lr_run", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &lr->d, nd, dims);
         for (int d = 0; d < nd; d++)
             h5w_attach(w, ds, scale[d], (unsigned)d);

@@ -390,6 +390,13 @@ static void check_storage(hid_t loc, const char *name, int rank, hsize_t last, i
         snprintf(want, sizeof want, "/runs/%s", name);
         ck_assert_str_eq(file, ".");
         ck_assert_str_eq(src, want);
+        /* the view's fill value is the missing-value marker (status 0
+         * pending, curve_step -1, NaN): what a /grid copied without /runs
+         * shows */
+        double fv = 0;
+        ck_assert(H5Pget_fill_value(pl, H5T_NATIVE_DOUBLE, &fv) >= 0);
+        const double want_fv = !strcmp(name, "status") ? 0 : !strcmp(name, "curve_step") ? -1 : NAN;
+        ck_assert_msg(isnan(want_fv) ? isnan(fv) : fv == want_fv, "%s: view fill %g", name, fv);
     } else if (!fill && last == 0) { /* a column: contiguous */
         ck_assert_int_eq(H5Pget_layout(pl), H5D_CONTIGUOUS);
         ck_assert(H5Dget_storage_size(d) > 0);
@@ -993,6 +1000,90 @@ START_TEST(test_storage_pending)
 }
 END_TEST
 
+/* one run's record into t: metrics all `v` (reals), curves 1..K */
+static void put_run(sweep_table *t, long run, int status, const char *host, const char *msg, double v)
+{
+    double metric[256], cv[K] = {1, 2, 3, 4};
+    int64_t step[K] = {0, 1, 2, 3};
+    run_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.run = run, rec.status = status, rec.n_ckpt = status == ST_FAILED ? 0 : K, rec.rank = 1;
+    rec.metric = metric, rec.step = step;
+    for (int c = 0; c < 5; c++)
+        rec.curve[c] = cv;
+    for (int m = 0; m < met_nfields; m++)
+        metric[m] = status == ST_FAILED ? NAN : met_fields[m].type == MET_REAL ? v : 3;
+    snprintf(rec.host, sizeof rec.host, "%s", host);
+    snprintf(rec.msg, sizeof rec.msg, "%s", msg);
+    sweep_table_put(t, &rec);
+}
+
+/* the cases a uniform-or-not decision can get wrong: one host with pending
+ * runs (not one host's name in every row), a failure in the last row, -0.0
+ * among 0.0 (bitwise, not equal as numbers); the superblock of the written
+ * file says it is closed; every string dataset has a fill value */
+START_TEST(test_storage_edges)
+{
+    spec *sp = parse_ok(GRID_SPEC);
+    paths p;
+    paths_make(&p);
+    sweep_table t;
+    init_table(&t, NRUN);
+    put_run(&t, 0, ST_DONE, "node-a", "", 0.0);
+    put_run(&t, 5, ST_DONE, "node-a", "", 0.0);
+    put_run(&t, NRUN - 1, ST_FAILED, "node-a", "the last run failed", 0.0);
+    store_table(sp, p.path, &t, 0);
+    sweep_table_destroy(&t);
+    hid_t f = open_file(p.path), g = H5Gopen2(f, "runs", H5P_DEFAULT);
+    char **host = read_strs(g, "host", NRUN), **err = read_strs(g, "error", NRUN);
+    for (long i = 0; i < NRUN; i++) {
+        const int ran = i == 0 || i == 5 || i == NRUN - 1;
+        ck_assert_msg(!strcmp(host[i], ran ? "node-a" : ""), "host[%ld] '%s'", i, host[i]);
+        ck_assert_msg(!strcmp(err[i], i == NRUN - 1 ? "the last run failed" : ""), "error[%ld] '%s'", i, err[i]);
+    }
+    free_strs(host, NRUN), free_strs(err, NRUN);
+    /* string datasets: a defined fill value, "" where nothing else is said */
+    H5G_info_t info;
+    ck_assert(H5Gget_info(g, &info) >= 0);
+    for (hsize_t k = 0; k < info.nlinks; k++) {
+        char name[128];
+        ck_assert(H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof name, H5P_DEFAULT) > 0);
+        hid_t d = open_ds(g, name), ty = H5Dget_type(d), pl = H5Dget_create_plist(d);
+        H5D_fill_value_t fv;
+        ck_assert(H5Pfill_value_defined(pl, &fv) >= 0);
+        if (H5Tis_variable_str(ty) > 0)
+            ck_assert_msg(fv == H5D_FILL_VALUE_USER_DEFINED, "%s: a string dataset without a fill value", name);
+        H5Pclose(pl), H5Tclose(ty), H5Dclose(d);
+    }
+    H5Gclose(g), H5Fclose(f);
+    /* the superblock (version 0 or 1): file consistency flags clear */
+    FILE *fp = fopen(p.path, "rb");
+    unsigned char sb[24];
+    ck_assert(fp && fread(sb, 1, sizeof sb, fp) == sizeof sb);
+    fclose(fp);
+    ck_assert_int_le(sb[8], 1);
+    ck_assert_msg(!sb[20] && !sb[21] && !sb[22] && !sb[23], "consistency flags %02x %02x %02x %02x", sb[20], sb[21],
+                  sb[22], sb[23]);
+    /* every run done, all reals 0.0 but one -0.0: not one value */
+    init_table(&t, NRUN);
+    for (long i = 0; i < NRUN; i++)
+        put_run(&t, i, ST_DONE, "node-a", "", i == 7 ? -0.0 : 0.0);
+    store_table(sp, p.path, &t, 0);
+    sweep_table_destroy(&t);
+    f = open_file(p.path), g = H5Gopen2(f, "runs", H5P_DEFAULT);
+    const hsize_t n[1] = {NRUN};
+    double *tl = read_all(g, "train_loss", T_F64, 1, n);
+    for (long i = 0; i < NRUN; i++)
+        ck_assert_msg(tl[i] == 0 && !signbit(tl[i]) == (i != 7), "train_loss[%ld] = %g", i, tl[i]);
+    free(tl);
+    check_storage(g, "train_loss", 1, 0, 0, 0);
+    check_storage(g, "host", 1, 0, 0, 1); /* one host, every run: one value */
+    H5Gclose(g), H5Fclose(f);
+    spec_free(sp);
+    paths_remove(&p);
+}
+END_TEST
+
 /* --compress: the same file with its curves shuffled and deflated */
 START_TEST(test_deflated)
 {
@@ -1518,6 +1609,7 @@ static Suite *store_suite(void)
     tc = tu_tcase("storage");
     tcase_add_test(tc, test_storage_filled);
     tcase_add_test(tc, test_storage_pending);
+    tcase_add_test(tc, test_storage_edges);
     tcase_add_test(tc, test_deflated);
     tcase_add_test(tc, test_unwritten_chunks);
     suite_add_tcase(s, tc);
