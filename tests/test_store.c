@@ -430,6 +430,12 @@ static hsize_t n_links(hid_t g)
     return info.nlinks;
 }
 
+/* the name of g's k-th link, by name order */
+static void link_name(hid_t g, hsize_t k, char *name, size_t n)
+{
+    ck_assert(H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, n, H5P_DEFAULT) > 0);
+}
+
 /* a sweep without probes has no probe curve, array or array dimension */
 static void check_no_probes(hid_t g)
 {
@@ -952,11 +958,9 @@ START_TEST(test_storage_pending)
     hid_t f = open_file(p.path);
     for (int grid = 0; grid < 2; grid++) {
         hid_t g = H5Gopen2(f, grid ? "grid" : "runs", H5P_DEFAULT);
-        H5G_info_t info;
-        ck_assert(H5Gget_info(g, &info) >= 0);
-        for (hsize_t k = 0; k < info.nlinks; k++) {
+        for (hsize_t k = 0; k < n_links(g); k++) {
             char name[128];
-            ck_assert(H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof name, H5P_DEFAULT) > 0);
+            link_name(g, k, name, sizeof name);
             hid_t d = open_ds(g, name), pl = H5Dget_create_plist(d);
             /* lr_run shows the swept setting /runs/lr */
             ck_assert_msg((H5Pget_layout(pl) == H5D_VIRTUAL) == (grid && !strcmp(name, "lr_run")),
@@ -1043,11 +1047,9 @@ START_TEST(test_storage_edges)
     }
     free_strs(host, NRUN), free_strs(err, NRUN);
     /* string datasets: a defined fill value, "" where nothing else is said */
-    H5G_info_t info;
-    ck_assert(H5Gget_info(g, &info) >= 0);
-    for (hsize_t k = 0; k < info.nlinks; k++) {
+    for (hsize_t k = 0; k < n_links(g); k++) {
         char name[128];
-        ck_assert(H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof name, H5P_DEFAULT) > 0);
+        link_name(g, k, name, sizeof name);
         hid_t d = open_ds(g, name), ty = H5Dget_type(d), pl = H5Dget_create_plist(d);
         H5D_fill_value_t fv;
         ck_assert(H5Pfill_value_defined(pl, &fv) >= 0);
