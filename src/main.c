@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "cfg.h"
 #include "version.h"
@@ -429,7 +430,7 @@ static int load_spec_cmd(int argc, char **argv, const char *cmd, spec **sp)
 {
     sgd_err e = {0};
     if (argc != 3) {
-        fprintf(stderr, "%s: usage: sgdsweep %s SPEC.yaml\n", prog, cmd);
+        fprintf(stderr, "%s: usage: sgdsweep %s SPEC.yaml%s\n", prog, cmd, !strcmp(cmd, "check") ? " [--measure N]" : "");
         return SGD_EUSAGE;
     }
     if (spec_load(argv[2], sp, &e)) {
@@ -439,12 +440,109 @@ static int load_spec_cmd(int argc, char **argv, const char *cmd, spec **sp)
     return 0;
 }
 
+/* splitmix64: the sampler of `check --measure` (fixed seed: the same runs every time) */
+static uint64_t mix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* check --measure N: train N runs drawn at random without replacement (all
+ * runs if N >= n_runs), timing the CPU each takes, and project the sweep's
+ * core-hours as n_runs x their mean, with a 95% percentile-bootstrap
+ * interval over the sampled runs (docs/CLI.md) */
+static int measure_runs(const spec *sp, long n)
+{
+    const long N = sp->n_runs;
+    if (n > N)
+        n = N;
+    long *pick = malloc((size_t)n * sizeof *pick);
+    double *t = malloc((size_t)n * sizeof *t), *boot = malloc(2000 * sizeof *boot);
+    sweep_worker *w = sweep_worker_alloc(sp, 0);
+    if (!pick || !t || !boot || !w) {
+        free(pick), free(t), free(boot), sweep_worker_free(w);
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return SGD_ENOMEM;
+    }
+    /* selection sampling (Knuth's algorithm S): run i is taken with
+     * probability (still wanted) / (still to look at); n distinct runs, in
+     * run order, each set of n equally likely */
+    uint64_t x = 0x5eed;
+    for (long i = 0, k = 0; k < n; i++)
+        if ((double)(mix64(&x) >> 11) * 0x1p-53 * (double)(N - i) < (double)(n - k))
+            pick[k++] = i;
+    double sum = 0, lo = 0, hi = 0;
+    long failed = 0;
+    for (long k = 0; k < n; k++) {
+        struct timespec a, b;
+        run_record *rec;
+        /* CPU time, not wall time: what the run costs a core, even on a busy machine */
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+        sweep_worker_train(w, pick[k], NULL, NULL, &rec);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+        t[k] = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+        sum += t[k];
+        failed += rec->status == ST_FAILED;
+    }
+    const double mean = sum / (double)n;
+    for (int r = 0; r < 2000 && n > 1; r++) {
+        double m = 0;
+        for (long k = 0; k < n; k++)
+            m += t[mix64(&x) % (uint64_t)n];
+        boot[r] = m / (double)n;
+    }
+    if (n > 1) {
+        qsort(boot, 2000, sizeof *boot, cmp_double);
+        lo = boot[49], hi = boot[1949]; /* 2.5% and 97.5% of 2000 */
+    }
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    printf("measured\t%ld run%s drawn at random, CPU time: mean %.3g s, min %.3g s, max %.3g s%s\n", n,
+           n == 1 ? "" : "s", mean, t[0], t[n - 1], failed ? " (some failed: see `run`)" : "");
+    if (n == N)
+        printf("estimate_measured\t%.3g core-hours (every run measured)\n", sum / 3600);
+    else if (n > 1)
+        printf("estimate_measured\t%.3g core-hours (95%% interval %.3g to %.3g, bootstrap over the %ld runs)\n",
+               mean * (double)N / 3600, lo * (double)N / 3600, hi * (double)N / 3600, n);
+    else
+        printf("estimate_measured\t%.3g core-hours (one run: no interval)\n", mean * (double)N / 3600);
+    free(pick), free(t), free(boot);
+    sweep_worker_free(w);
+    return 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
     spec *sp = NULL;
-    int rc = load_spec_cmd(argc, argv, "check", &sp);
-    if (rc)
-        return rc;
+    long measure = 0;
+    if (argc == 5 && (!strcmp(argv[3], "--measure") || !strcmp(argv[2], "--measure"))) {
+        /* check SPEC --measure N, or check --measure N SPEC */
+        const int at = !strcmp(argv[3], "--measure") ? 3 : 2;
+        char *end;
+        const char *v = argv[at + 1];
+        measure = strtol(v, &end, 10);
+        if (end == v || *end || measure < 1 || measure > 100000) {
+            fprintf(stderr, "%s: --measure: value '%s' out of range (accepted: [1 .. 100000] runs)\n", prog, v);
+            return SGD_EUSAGE;
+        }
+        char *args[3] = {argv[0], argv[1], argv[at == 3 ? 2 : 4]};
+        argv = args, argc = 3;
+        int rc0 = load_spec_cmd(argc, argv, "check", &sp);
+        if (rc0)
+            return rc0;
+    } else {
+        int rc0 = load_spec_cmd(argc, argv, "check", &sp);
+        if (rc0)
+            return rc0;
+    }
+    int rc = 0;
     double flops = 0, most = 0;
     long steps = 0;
     for (long i = 0; i < sp->n_runs; i++) {
@@ -475,8 +573,10 @@ static int cmd_check(int argc, char **argv)
     printf("steps\t%ld\n", steps);
     printf("cost\t%.3g GFLOP (largest run %.3g GFLOP)\n", flops / 1e9, most / 1e9);
     printf("estimate\t%.2g core-hours at 30 GFLOP/s per core\n", flops / 30e9 / 3600);
+    if (measure)
+        rc = measure_runs(sp, measure);
     spec_free(sp);
-    return 0;
+    return rc;
 }
 
 static int cmd_list(int argc, char **argv)

@@ -111,4 +111,40 @@ printf 'method: bayes\nparameters:\n  lr: {min: 0.001, max: 0.1}\n' >bayes.yaml
 sg check bayes.yaml
 report "method: bayes refused in one line that says what to use" "$(one 2 "bayes.yaml:1:9: method: bayes is not supported" "use method: random with run_cap")"
 
+# ---- check --measure N: N runs drawn at random, trained, their CPU time;
+# the projection is n_runs x their mean (printed to 3 digits), with an
+# interval around it; every run when N >= n_runs; a fixed sampler
+cat >meas.yaml <<'EOF'
+parameters:
+  depth: 1
+  width: 16
+  d_in: 8
+  classes: 3
+  n_train: 64
+  n_test: 32
+  batch: 16
+  steps: {values: [50, 400]}
+seeds: 10
+EOF
+sg check meas.yaml --measure 5
+why=$(awk -F'\t' '$1 == "measured" { m = $2; sub(/.*mean /, "", m); sub(/ s,.*/, "", m); mean = m + 0
+        if ($2 !~ /^5 runs drawn at random, CPU time: mean /) print "measured line: " $2 }
+    $1 == "estimate_measured" { e = $2; sub(/ core-hours.*/, "", e); est = e + 0
+        iv = $2; sub(/.*interval /, "", iv); sub(/,.*/, "", iv); split(iv, b, " to ")
+        if (!(b[1] + 0 <= est && est <= b[2] + 0)) print "interval " iv " around " est }
+    END { if (!(mean > 0)) print "no mean"; want = 20 * mean / 3600
+          if (est < 0.99 * want || est > 1.01 * want) print "estimate " est " is not 20 x mean " mean " / 3600" }' "$T/out")
+[ "$RC" -eq 0 ] || why+="exit $RC; "
+report "check --measure 5: 5 runs timed, estimate = n_runs x mean with an interval around it" "$why"
+sg check --measure 100 meas.yaml
+why=""
+[ "$RC" -eq 0 ] || why+="exit $RC; "
+grep -q $'^measured\t20 runs drawn' "$T/out" || why+="not every run measured; "
+grep -q $'^estimate_measured\t.*(every run measured)$' "$T/out" || why+="no 'every run measured'; "
+report "check --measure 100 of 20 runs: every run, no interval" "$why"
+for bad in 0 -3 x 100001; do
+    sg check meas.yaml --measure "$bad"
+    report "check --measure $bad: exit 2, one line" "$(one 2 "--measure: value '$bad' out of range")"
+done
+
 suite_end spec
