@@ -27,7 +27,8 @@ CLAIM = "saddle"
 TITLE = "Claim 4: noise helps escape saddle points"
 # the settings that make a problem; every other varying setting is the
 # optimizer group, init_scale or seed
-PROBLEM_KEYS = ("act", "d_in", "width", "depth", "n_train", "data_seed", "target_noise", "lr", "target_loss")
+PROBLEM_KEYS = ("act", "d_in", "width", "depth", "n_train", "data_seed", "target_noise", "lr", "target_loss",
+                "perturb_radius")
 OPTIMIZERS = ("gd", "pgd", "langevin", "sgd")       # report order; gd and pgd decide
 NOISY = ("pgd", "langevin", "sgd")                  # compared with gd
 
@@ -460,7 +461,8 @@ def analyze(path, outdir):
         parts.append(f"{r['name']}: {r['verdict']} -- GD's median escape time grows by b_GD = {_ci(g['b'])} "
                      f"steps per e-fold of 1/c, PGD's by {_ci(q['b'])} (rho = {_ci(q['rho'])}); at c = "
                      f"{c_min:g} GD/PGD = R = {_ci(q['R'])}; PGD's lowest escape fraction in a cell "
-                     f"{q['min_frac']:.0%}, GD's at c = {c_min:g} {r['frac'][0, r['kmin']]:.0%} ({r['why']})")
+                     f"{q['min_frac']:.0%}, GD's at c = {c_min:g} {r['frac'][r['problem'].opts.index('gd'), r['kmin']]:.0%} "
+                     f"({r['why']})")
         stat_parts.append(f"{r['name']} R = {_ci(q['R'], '{:.3g}')}, rho = {_ci(q['rho'], '{:.2g}')}")
     statement = f"Overall {verdict} ({why}). " + "; ".join(parts) + "."
     # theory and the other optimizers (reported, not decisive)
