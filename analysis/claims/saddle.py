@@ -104,6 +104,7 @@ def slopes(m, x, cols):
 
 def ratio(num, den):
     """num / den for medians: inf / finite = inf; NaN where den is not finite or 0."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = num / den
     return np.where(np.isfinite(den) & (den > 0) & ~np.isnan(num), r, np.nan)
@@ -364,7 +365,7 @@ COLORS = {"gd": "C0", "pgd": "C3", "langevin": "C2", "sgd": "C1"}
 
 
 def _panels(plt, n):
-    cols = min(n, 4)
+    cols = min(n, 2)
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
     return fig, axes.ravel()
@@ -386,7 +387,8 @@ def fig_escape(results, outdir):
                 yerr = np.array([m - lo[i], top - m])
             yerr = np.where(np.isfinite(yerr), np.maximum(yerr, 0), 0)
             ax.errorbar(xs[fin], m[fin], yerr=yerr[:, fin], marker="o", ms=4, color=COLORS.get(o),
-                        label=o, capsize=2, lw=1.2)
+                        label=o, capsize=2, lw=1.2, ls="--" if o == "sgd" else "-",
+                        mfc="none" if o == "sgd" else None, zorder=3 if o == "gd" else 2)
             cens = np.isinf(m)
             if cens.any() and np.isfinite(budget):
                 ax.plot(xs[cens], np.full(cens.sum(), budget), "^", color=COLORS.get(o), ms=8, mfc="none")
@@ -397,7 +399,6 @@ def fig_escape(results, outdir):
                 ax.axhline(r["pred_pgd_disc"], color=COLORS["pgd"], ls="--", lw=0.8)
         if np.isfinite(budget):
             ax.axhline(budget, color="0.6", lw=0.6)
-        ax.set_yscale("log")
         ax.set_xlabel("log10(1 / init_scale)")
         ax.set_ylabel("median escape step")
         ax.set_title(f"{p.name}: {r['verdict']}", fontsize=9)
