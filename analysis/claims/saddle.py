@@ -371,12 +371,28 @@ def _panels(plt, n):
     return fig, axes.ravel()
 
 
-def fig_escape(results, outdir):
+def _save(plt, fig, unused, outdir, name):
+    """Blank the unused panels, write outdir/name, close -> its path."""
+    for ax in unused:
+        ax.axis("off")
+    fig.tight_layout()
+    path = os.path.join(outdir, name)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _figure(results):
+    """One panel per problem -> plt, fig, axes, [(ax, result, problem, log10(1/c))]."""
     plt = C.setup_matplotlib()
     fig, axes = _panels(plt, len(results))
-    for ax, r in zip(axes, results):
-        p = r["problem"]
-        xs = np.log10(1.0 / p.scales)
+    return plt, fig, axes, [(ax, r, r["problem"], np.log10(1.0 / r["problem"].scales))
+                            for ax, r in zip(axes, results)]
+
+
+def fig_escape(results, outdir):
+    plt, fig, axes, panels = _figure(results)
+    for ax, r, p, xs in panels:
         lo, hi = r["median_ci"]
         budget = np.nanmax(p.budget) if np.any(np.isfinite(p.budget)) else np.nan
         for i, o in enumerate(p.opts):
@@ -403,23 +419,14 @@ def fig_escape(results, outdir):
         ax.set_ylabel("median escape step")
         ax.set_title(f"{p.name}: {r['verdict']}", fontsize=9)
         ax.legend(fontsize=6)
-    for ax in axes[len(results):]:
-        ax.axis("off")
     fig.suptitle("Escape time against the distance to the saddle (95% CI over seeds; "
                  "triangles: median censored at the budget; red dashed: PGD theory)", fontsize=8)
-    fig.tight_layout()
-    path = os.path.join(outdir, "saddle_escape.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, axes[len(results):], outdir, "saddle_escape.png")
 
 
 def fig_fraction(results, outdir):
-    plt = C.setup_matplotlib()
-    fig, axes = _panels(plt, len(results))
-    for ax, r in zip(axes, results):
-        p = r["problem"]
-        xs = np.log10(1.0 / p.scales)
+    plt, fig, axes, panels = _figure(results)
+    for ax, r, p, xs in panels:
         for i, o in enumerate(p.opts):
             ax.plot(xs, r["frac"][i], "o-", color=COLORS.get(o), label=o, ms=4)
         ax.set_ylim(-0.05, 1.05)
@@ -427,13 +434,7 @@ def fig_fraction(results, outdir):
         ax.set_ylabel("fraction of seeds that escaped")
         ax.set_title(p.name, fontsize=9)
         ax.legend(fontsize=6)
-    for ax in axes[len(results):]:
-        ax.axis("off")
-    fig.tight_layout()
-    path = os.path.join(outdir, "saddle_fraction.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, axes[len(results):], outdir, "saddle_fraction.png")
 
 
 # ---------------------------------------------------------------- the section
@@ -493,12 +494,8 @@ def analyze(path, outdir):
     seeds = sorted({len(r["problem"].seeds) for r in results})
     budgets = sorted({int(b) for r in results for b in r["problem"].budget.ravel() if np.isfinite(b)})
     budget = ", ".join(f"{b} steps" for b in budgets) + " (runs stop at train loss < target_loss)"
-    cond = [f"{res.n_runs} runs: {res.n_done} done, {res.n_diverged} diverged, {res.n_failed} failed, "
-            f"{res.n_pending} pending; seeds per cell: {', '.join(map(str, seeds))}",
-            f"sweep wall time {res.wall_seconds():.0f} s on {res.provenance.get('mpi_size', '?')} ranks "
-            f"({res.core_seconds():.0f} core-seconds of training), sgdsweep "
-            f"{res.provenance.get('program_version', '?')} ({res.provenance.get('git_commit', '?')})",
-            f"budget {budget}; escape time = hit_loss_step (train loss below target_loss, evaluated every step)"]
+    cond = res.run_lines(seeds) + [f"budget {budget}; escape time = hit_loss_step (train loss below "
+                                   f"target_loss, evaluated every step)"]
     for r in results:
         p = r["problem"]
         s = p.settings
