@@ -210,7 +210,7 @@ refuse format99 --format-version 99
 import math, sys
 sys.path.insert(0, "$ROOT/analysis/claims")
 import saddle as S
-# Saxe: s 0.8, u0 1e-6, uf 0.3, lr 0.1: ln(0.3 * 0.799999 / (1e-6 * 0.5)) / (2 * 0.08) = 81.884...
+# Saxe: s 0.8, u0 1e-6, uf 0.3, lr 0.1: ln(0.3 * 0.799999 / (1e-6 * 0.5)) / (2 * 0.08) = 81.760
 t = float(S.saxe_time(1e-6, 0.3, 0.8, 0.1 * 0.8))
 assert abs(t - math.log(0.3 * 0.799999 / (1e-6 * 0.5)) / 0.16) < 1e-9 and abs(t - 81.7596) < 1e-3, t
 assert math.isnan(float(S.saxe_time(0.5, 0.3, 0.8, 0.08)))         # u0 above uf: no escape to time
