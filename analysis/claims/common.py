@@ -99,6 +99,16 @@ class Results:
         w = self.runs["wall_time"].values
         return float(np.nansum(w[np.isfinite(w)]))
 
+    def run_lines(self, seeds):
+        """Two lines for a section's conditions: the runs by status with the seeds
+        per cell (seeds: a list of counts), and the wall time, ranks, training
+        core-seconds and the program's version."""
+        return [f"{self.n_runs} runs: {self.n_done} done, {self.n_diverged} diverged, {self.n_failed} failed, "
+                f"{self.n_pending} pending; seeds per cell: {', '.join(map(str, seeds))}",
+                f"sweep wall time {self.wall_seconds():.0f} s on {self.provenance.get('mpi_size', '?')} ranks "
+                f"({self.core_seconds():.0f} core-seconds of training), sgdsweep "
+                f"{self.provenance.get('program_version', '?')} ({self.provenance.get('git_commit', '?')})"]
+
     def unfinished_note(self):
         """'' when complete, else one sentence for the report."""
         if self.finished:

@@ -751,11 +751,7 @@ def analyze(path, outdir):
         statement += " " + unfinished[0].upper() + unfinished[1:] + "."
 
     seeds = sorted({len(r["task"].seeds) for r in results})
-    cond = [f"{res.n_runs} runs: {res.n_done} done, {res.n_diverged} diverged, {res.n_failed} failed, "
-            f"{res.n_pending} pending; seeds per cell: {', '.join(map(str, seeds))}",
-            f"sweep wall time {res.wall_seconds():.0f} s on {res.provenance.get('mpi_size', '?')} ranks "
-            f"({res.core_seconds():.0f} core-seconds of training), sgdsweep "
-            f"{res.provenance.get('program_version', '?')} ({res.provenance.get('git_commit', '?')})"]
+    cond = res.run_lines(seeds)
     for r in results:
         t = r["task"]
         s = t.settings
