@@ -111,7 +111,8 @@ def make_pending(f, count):
     st[idx] = 0
     set_metric(f, "status", st)
     for name, d in f["runs"].items():
-        if not isinstance(d, h5py.Dataset) or d.attrs.get("description") is None or d.ndim != 1:
+        if not isinstance(d, h5py.Dataset) or d.attrs.get("description") is None or d.ndim != 1 \
+                or d.shape[0] != N:                  # not a per-run column (e.g. eig_index)
             continue
         if name in ("status",) or d.attrs.get("role") is not None:
             continue
