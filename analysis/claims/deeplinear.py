@@ -262,7 +262,7 @@ def fig_classes(rn, outdir):
     plt = C.setup_matplotlib()
     sel = (rn.depth >= 1) & (rn.cls != UNREF)
     combos = sorted({(int(rn.width[i]), int(rn.depth[i]), float(rn.init_scale[i])) for i in np.nonzero(sel)[0]})
-    fig, ax = plt.subplots(figsize=(max(6, 0.32 * len(combos) + 2), 4))
+    fig, ax = plt.subplots(figsize=(max(6, 0.32 * len(combos) + 4), 4))
     bottom = np.zeros(len(combos))
     for c in CLASSES:
         frac = []
@@ -278,7 +278,7 @@ def fig_classes(rn, outdir):
     ax.set_ylabel("fraction of seeds")
     ax.set_title("end state per (width, depth, init_scale); bottleneck widths against their best run",
                  fontsize=9)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     p = os.path.join(outdir, "deeplinear_classes.png")
     fig.savefig(p, dpi=90)
