@@ -226,6 +226,15 @@ def decide(rn, crit):
 
 # ---------------------------------------------------------------- figures
 
+def _save(plt, fig, outdir, name):
+    """Lay out, write OUTDIR/NAME (PNG, 90 dpi), close -> the path."""
+    fig.tight_layout()
+    p = os.path.join(outdir, name)
+    fig.savefig(p, dpi=90)
+    plt.close(fig)
+    return p
+
+
 def fig_landscape(rn, outdir):
     """Where every run ended: relative excess loss against lambda_min / lambda_max."""
     plt = C.setup_matplotlib()
@@ -250,11 +259,7 @@ def fig_landscape(rn, outdir):
         a.set_title(title, fontsize=9)
         if a.get_legend_handles_labels()[0]:
             a.legend(fontsize=7)
-    fig.tight_layout()
-    p = os.path.join(outdir, "deeplinear_landscape.png")
-    fig.savefig(p, dpi=90)
-    plt.close(fig)
-    return p
+    return _save(plt, fig, outdir, "deeplinear_landscape.png")
 
 
 def fig_classes(rn, outdir):
@@ -279,11 +284,7 @@ def fig_classes(rn, outdir):
     ax.set_title("end state per (width, depth, init_scale); bottleneck widths against their best run",
                  fontsize=9)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
-    p = os.path.join(outdir, "deeplinear_classes.png")
-    fig.savefig(p, dpi=90)
-    plt.close(fig)
-    return p
+    return _save(plt, fig, outdir, "deeplinear_classes.png")
 
 
 def fig_curves(rn, outdir):
@@ -306,11 +307,7 @@ def fig_curves(rn, outdir):
     ax.set_title("main family (global: first 60 runs; every other class in full)", fontsize=9)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    p = os.path.join(outdir, "deeplinear_curves.png")
-    fig.savefig(p, dpi=90)
-    plt.close(fig)
-    return p
+    return _save(plt, fig, outdir, "deeplinear_curves.png")
 
 
 # ---------------------------------------------------------------- report
