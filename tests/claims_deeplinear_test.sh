@@ -18,6 +18,7 @@
 #   the same runs with lambda_min NaN (Lanczos flag 2)        -> "inconclusive"
 #   40% of the main family not converged                      -> "inconclusive"
 #   only 6 seeds finished                                     -> "inconclusive"
+#   10 runs without a result: not classified (not "unconverged") -> "supported"
 #   reference runs without a certificate (large gradient)     -> "inconclusive"
 #   a main-family run below L* (reference not the optimum)    -> "inconclusive"
 #   a file of another claim, an unknown format_version        -> exit 2, one line
@@ -144,6 +145,8 @@ def plant(f):
     S.set_counts(f)
     if mode == "fewseeds":                          # seeds 6..11 pending (seed varies slowest)
         S.make_pending(f, int(np.count_nonzero(seed >= 6)))
+    if mode == "somepending":                       # the last 10 runs (seed 11): 6 of the main family
+        S.make_pending(f, 10)
     if mode == "otherclaim":
         S.set_spec_name(f, "claim-overparam-test")
     if mode == "format":
@@ -165,6 +168,7 @@ cases = [
     ("unresolved", "inconclusive", "3 converged runs above the optimum have no lambda_min"),
     ("unconverged", "inconclusive", "has its lower bound below 0.75"),
     ("fewseeds", "inconclusive", "6 seeds have a certified reference (need 10)"),
+    ("somepending", "supported", "138 runs with a certified reference"),
     ("uncertified", "inconclusive", "have no certified reference"),
     ("below", "inconclusive", "1 main-family runs end below the depth-0 optimum"),
 ]

@@ -17,6 +17,7 @@ Every run is classified against the global optimum of its own data set:
   (c) bad minimum gap > gap_tol, |g| <= grad_tol, lambda_min >= -lambda_tol * lambda_max
   (u) unresolved  gap > gap_tol, |g| <= grad_tol, lambda_min NaN (Lanczos flag 2)
   below           gap < -gap_tol: the reference is not the optimum (reference failure)
+Runs without a result (pending, failed: an unfinished sweep) are not classified.
 The verdict is decided on the main family (depth >= 1, width >= min(d_in,
 outputs)); the bottleneck (width < min(d_in, outputs)) is classified against
 the best loss of its seed and width, and reported only.
@@ -32,13 +33,13 @@ import common as C  # noqa: E402
 
 CLAIM = "deeplinear"
 TITLE = "Claim 3: deep linear networks have no bad local minima"
-GLOBAL, SADDLE, UNCONV, BAD, UNRES, BELOW, UNREF = "a", "b", "b'", "c", "u", "below", "r"
+GLOBAL, SADDLE, UNCONV, BAD, UNRES, BELOW, UNREF, PENDING = "a", "b", "b'", "c", "u", "below", "r", "p"
 CLASSES = (GLOBAL, SADDLE, UNCONV, BAD, UNRES, BELOW)
 LABELS = {GLOBAL: "(a) global minimum", SADDLE: "(b) saddle (negative curvature)",
           UNCONV: "(b') not converged", BAD: "(c) bad local minimum",
           UNRES: "(u) unresolved (lambda_min NaN)", BELOW: "below the reference (reference failure)",
-          UNREF: "(r) no certified reference"}
-COLORS = {GLOBAL: "C2", SADDLE: "C0", UNCONV: "C7", BAD: "C3", UNRES: "C1", BELOW: "C4", UNREF: "k"}
+          UNREF: "(r) no certified reference", PENDING: "no result yet (pending or failed)"}
+COLORS = {GLOBAL: "C2", SADDLE: "C0", UNCONV: "C7", BAD: "C3", UNRES: "C1", BELOW: "C4", UNREF: "k", PENDING: "w"}
 
 
 # ---------------------------------------------------------------- classification
@@ -120,6 +121,7 @@ class Runs:
             self.gap = (self.loss - self.lstar) / self.lstar
         self.cls = classify(self.gap, self.status, self.grad, self.lmin, self.lmax, self.tol)
         self.cls[~np.isfinite(self.lstar)] = UNREF
+        self.cls[~self.finished] = PENDING              # no result: not classified (unfinished sweep)
         # the bottleneck: against the best loss of its data set and width (descriptive)
         self.lbest = np.full(seed.size, np.nan)
         for k in np.unique(self.key):
@@ -132,6 +134,7 @@ class Runs:
             self.gap_b = (self.loss - self.lbest) / self.lbest
         self.cls_b = classify(self.gap_b, self.status, self.grad, self.lmin, self.lmax, self.tol)
         self.cls_b[~np.isfinite(self.lbest)] = UNREF
+        self.cls_b[~self.finished] = PENDING
 
 
 # ---------------------------------------------------------------- statistics
@@ -173,8 +176,8 @@ def decide(rn, crit):
     ref_keys = {k for k, (L, _) in rn.refs.items() if np.isfinite(L)}
     out["n_seeds_ref"] = len(ref_keys)
     out["n_seeds"] = len(rn.refs)
-    ok = main & (rn.cls != UNREF)
-    out["n_main"], out["n_main_ref"] = int(main.sum()), int(ok.sum())
+    ok = main & ~np.isin(rn.cls, [UNREF, PENDING])
+    out["n_main"], out["n_main_ref"] = int(np.count_nonzero(main & (rn.cls != PENDING))), int(ok.sum())
     out["n_unref"] = int(np.count_nonzero(main & (rn.cls == UNREF)))
     out["counts"] = {c: int(np.count_nonzero(rn.cls[ok] == c)) for c in CLASSES}
     out["ref_fail"] = int(np.count_nonzero(main & (rn.gap < -rn.tol["gap_tol"])))
@@ -265,7 +268,7 @@ def fig_landscape(rn, outdir):
 def fig_classes(rn, outdir):
     """Fraction of runs per class for each (width, depth, init_scale)."""
     plt = C.setup_matplotlib()
-    sel = (rn.depth >= 1) & (rn.cls != UNREF)
+    sel = (rn.depth >= 1) & ~np.isin(rn.cls, [UNREF, PENDING])
     combos = sorted({(int(rn.width[i]), int(rn.depth[i]), float(rn.init_scale[i])) for i in np.nonzero(sel)[0]})
     fig, ax = plt.subplots(figsize=(max(6, 0.32 * len(combos) + 4), 4))
     bottom = np.zeros(len(combos))
@@ -344,7 +347,7 @@ def analyze(path, outdir, figures=True):
                       f"bound on the probability that a seed has one is {dec['bad_upper']:.3f} (not decisive; "
                       f"the bootstrap interval of zero events has zero width). ")
     # the bottleneck (descriptive)
-    bsel = rn.bottleneck & (rn.cls_b != UNREF)
+    bsel = rn.bottleneck & ~np.isin(rn.cls_b, [UNREF, PENDING])
     if bsel.any():
         bc = {c: int(np.count_nonzero(rn.cls_b[bsel] == c)) for c in CLASSES}
         with np.errstate(invalid="ignore"):
@@ -390,7 +393,7 @@ def analyze(path, outdir, figures=True):
                     "| depth | width | runs | " + " | ".join(LABELS[c] for c in CLASSES) + " | median gap of (a) |",
                     "|---|---|---|" + "---|" * len(CLASSES) + "---|"]
         for d, w in sorted({(int(a), int(b)) for a, b in zip(rn.depth[sel_fam], rn.width[sel_fam])}):
-            m = sel_fam & (rn.depth == d) & (rn.width == w) & (cls != UNREF)
+            m = sel_fam & (rn.depth == d) & (rn.width == w) & ~np.isin(cls, [UNREF, PENDING])
             ga = gap[m & (cls == GLOBAL)]
             det.append(f"| {d} | {w} | {int(m.sum())} | " +
                        " | ".join(str(int(np.count_nonzero(cls[m] == c))) for c in CLASSES) +
