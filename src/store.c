@@ -449,7 +449,6 @@ static void write_probes(wctx *c, hid_t g, hid_t chk)
 {
     h5w *w = &c->w;
     const sweep_table *t = c->t;
-    const size_t rows = (size_t)t->n_runs;
     char name[160];
     for (int k = 0; k < N_PCURVE && !w->bad; k++) {
         if (!t->pcurve[k])
@@ -460,23 +459,18 @@ static void write_probes(wctx *c, hid_t g, hid_t chk)
         h5w_attr_str(w, ds, "description", pcurve_fields[k].help);
         h5w_close(ds);
     }
-    /* arrays: [lead... x L], L the longest row of the arrays sharing a dimension */
+    /* arrays: [lead... x L], L the table's row length; the arrays that share
+     * a dimension have the same length in every run (probe_array_len) */
     char dname[N_PARR][64];
-    int len[N_PARR] = {0};
     hid_t scale[N_PARR];
     for (int a = 0; a < N_PARR; a++) {
         scale[a] = -1;
         dim_name(a, dname[a], sizeof dname[a]);
     }
-    for (int a = 0; a < N_PARR; a++)
-        for (int b = 0; b < N_PARR; b++)
-            if (t->parr[b] && !strcmp(dname[a], dname[b]) && t->parr_max[b] > len[a])
-                len[a] = t->parr_max[b];
-    double *pad = NULL;
     for (int a = 0; a < N_PARR && !w->bad; a++) {
         if (!t->parr[a])
             continue;
-        const int L = len[a], m = t->parr_max[a];
+        const int L = t->parr_max[a];
         /* the dimension's scale, made by the first array that uses it */
         int first = a;
         for (int b = a - 1; b >= 0; b--)
@@ -504,30 +498,17 @@ static void write_probes(wctx *c, hid_t g, hid_t chk)
                          alpha ? "alpha = j / (mli_points - 1) of the interpolation path"
                                : "index along the probe arrays of this dimension (0 .. n-1)");
             scale[a] = sc;
+        } else if (t->parr_max[first] != L) {
+            h5w_fail(w, "probe arrays of one dimension with different lengths");
+            break;
         } else {
             scale[a] = scale[first];
         }
-        /* the table's rows are m long; pad to L with NaN where they differ
-         * (/grid shows /runs' padded rows: no data needed there) */
-        const double *data = t->parr[a];
-        if (m != L && !c->grid) {
-            double *np = realloc(pad, rows * (size_t)L * sizeof *np);
-            if (!np) {
-                h5w_fail(w, "probe arrays (out of memory)");
-                break;
-            }
-            pad = np;
-            for (size_t i = 0; i < rows; i++)
-                for (int j = 0; j < L; j++)
-                    pad[i * L + j] = j < m ? t->parr[a][i * m + j] : NAN;
-            data = pad;
-        }
-        hid_t ds = put_var(c, g, parr_fields[a].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sizeof(double), data, L,
-                           &nan_fill, scale[a]);
+        hid_t ds = put_var(c, g, parr_fields[a].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sizeof(double), t->parr[a],
+                           L, &nan_fill, scale[a]);
         h5w_attr_str(w, ds, "description", parr_fields[a].help);
         h5w_close(ds);
     }
-    free(pad);
     for (int a = 0; a < N_PARR; a++) { /* each scale once: the array that made it */
         int owner = scale[a] >= 0;
         for (int b = 0; b < a && owner; b++)

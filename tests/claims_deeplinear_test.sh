@@ -76,23 +76,7 @@ zip:
 EOF
 
 # 1. the pipeline: sweep + analysis on the real (toy) result
-start=$(date +%s)
-(cd "$T" && timeout 300 mpirun --oversubscribe -np 2 "$SGDSWEEP" run spec.yaml -o real.h5 --quiet) \
-    >"$T/out" 2>"$T/err"
-rc=$?
-report "tiny sweep runs" "$([ $rc -eq 0 ] || echo "exit $rc")"
-"$PYTHON" "$AN" "$T/real.h5" -o "$T/real" >"$T/out" 2>"$T/err"
-rc=$?
-why=""
-[ $rc -eq 0 ] || why="exit $rc"
-grep -Eq '^deeplinear: (SUPPORTED|NOT SUPPORTED|INCONCLUSIVE): ' "$T/out" || why="$why; no verdict line"
-for f in deeplinear.md deeplinear_landscape.png deeplinear_classes.png deeplinear_curves.png; do
-    [ -s "$T/real/$f" ] || why="$why; no $f"
-done
-grep -q '^# Claim 3: deep linear networks have no bad local minima' "$T/real/deeplinear.md" || why="$why; no section title"
-grep -q 'Pre-registered criterion' "$T/real/deeplinear.md" || why="$why; criterion not quoted"
-report "pipeline: analysis writes the section and figures" "$why"
-echo "   (pipeline $(( $(date +%s) - start )) s)"
+claim_pipeline deeplinear 300 "Claim 3: deep linear networks have no bad local minima" deeplinear_landscape.png deeplinear_classes.png deeplinear_curves.png
 
 # 2. planted end states in copies of the real file (synth.py's edit / set_metric)
 cat >"$T/plant.py" <<EOF

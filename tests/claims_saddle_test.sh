@@ -75,23 +75,7 @@ zip:
 EOF
 
 # 1. the pipeline: sweep + analysis on the real (toy) result
-start=$(date +%s)
-(cd "$T" && timeout 120 mpirun --oversubscribe -np 2 "$SGDSWEEP" run spec.yaml -o real.h5 --quiet) \
-    >"$T/out" 2>"$T/err"
-rc=$?
-report "tiny sweep runs" "$([ $rc -eq 0 ] || echo "exit $rc")"
-"$PYTHON" "$AN" "$T/real.h5" -o "$T/real" >"$T/out" 2>"$T/err"
-rc=$?
-why=""
-[ $rc -eq 0 ] || why="exit $rc"
-grep -Eq '^saddle: (SUPPORTED|NOT SUPPORTED|INCONCLUSIVE): ' "$T/out" || why="$why; no verdict line"
-for f in saddle.md saddle_escape.png saddle_fraction.png; do
-    [ -s "$T/real/$f" ] || why="$why; no $f"
-done
-grep -q '^# Claim 4: noise helps escape saddle points' "$T/real/saddle.md" || why="$why; no section title"
-grep -q 'Pre-registered criterion' "$T/real/saddle.md" || why="$why; criterion not quoted"
-report "pipeline: analysis writes the section and figures" "$why"
-echo "   (pipeline $(( $(date +%s) - start )) s)"
+claim_pipeline saddle 120 "Claim 4: noise helps escape saddle points" saddle_escape.png saddle_fraction.png
 
 # 2. planted answers in copies of the real file: planted and analysed in one
 # Python process (the analysis' imports cost more than the analysis)

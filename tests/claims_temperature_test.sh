@@ -76,24 +76,7 @@ zip:
 EOF
 
 # 1. the pipeline: sweep + analysis on the real (toy) result
-start=$(date +%s)
-(cd "$T" && timeout 300 mpirun --oversubscribe -np 2 "$SGDSWEEP" run spec.yaml -o real.h5 --quiet) \
-    >"$T/out" 2>"$T/err"
-rc=$?
-report "tiny sweep runs" "$([ $rc -eq 0 ] || echo "exit $rc")"
-"$PYTHON" "$AN" "$T/real.h5" -o "$T/real" >"$T/out" 2>"$T/err"
-rc=$?
-why=""
-[ $rc -eq 0 ] || why="exit $rc"
-grep -Eq '^temperature: (SUPPORTED|NOT SUPPORTED|INCONCLUSIVE): ' "$T/out" || why="$why; no verdict line"
-for f in temperature.md temperature_collapse.png temperature_metrics.png temperature_breakdown.png \
-         temperature_linear.png; do
-    [ -s "$T/real/$f" ] || why="$why; no $f"
-done
-grep -q '^# Claim 2: SGD temperature lr/B' "$T/real/temperature.md" || why="$why; no section title"
-grep -q 'Pre-registered criterion' "$T/real/temperature.md" || why="$why; criterion not quoted"
-report "pipeline: analysis writes the section and figures" "$why"
-echo "   (pipeline $(( $(date +%s) - start )) s)"
+claim_pipeline temperature 300 "Claim 2: SGD temperature lr/B" temperature_collapse.png temperature_metrics.png temperature_breakdown.png temperature_linear.png
 
 # 2. planted answers in copies of the real file
 cat >"$T/plant.py" <<'EOF'

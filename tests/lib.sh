@@ -58,3 +58,30 @@ wait_for() {
         sleep 0.01
     done
 }
+
+# claim_pipeline CLAIM LIMIT TITLE FIGURE...: a claim test's pipeline. The tiny
+# sweep $T/spec.yaml on 2 ranks (at most LIMIT s) into $T/real.h5, then
+# analysis/claims/CLAIM.py on it into $T/real; reports that the sweep ran and
+# that the analysis printed a verdict line and wrote CLAIM.md (headed
+# "# TITLE", quoting its criterion) and every FIGURE. Needs T, SGDSWEEP,
+# PYTHON and ROOT.
+claim_pipeline() {
+    local claim=$1 limit=$2 title=$3 start rc why="" f
+    shift 3
+    start=$(date +%s)
+    (cd "$T" && timeout "$limit" mpirun --oversubscribe -np 2 "$SGDSWEEP" run spec.yaml -o real.h5 --quiet) \
+        >"$T/out" 2>"$T/err"
+    rc=$?
+    report "tiny sweep runs" "$([ $rc -eq 0 ] || echo "exit $rc")"
+    "$PYTHON" "$ROOT/analysis/claims/$claim.py" "$T/real.h5" -o "$T/real" >"$T/out" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 0 ] || why="exit $rc"
+    grep -Eq "^$claim: (SUPPORTED|NOT SUPPORTED|INCONCLUSIVE): " "$T/out" || why="$why; no verdict line"
+    for f in "$claim.md" "$@"; do
+        [ -s "$T/real/$f" ] || why="$why; no $f"
+    done
+    grep -qF -x "# $title" "$T/real/$claim.md" || why="$why; no section title"
+    grep -q 'Pre-registered criterion' "$T/real/$claim.md" || why="$why; criterion not quoted"
+    report "pipeline: analysis writes the section and figures" "$why"
+    echo "   (pipeline $(( $(date +%s) - start )) s)"
+}
